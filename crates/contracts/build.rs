@@ -34,15 +34,9 @@ fn main() {
         let abs = out_root.join(rel);
         println!("cargo:rerun-if-changed={}", abs.display());
         let key = rel.trim_end_matches(".json");
-        writeln!(
-            code,
-            "    ({key:?}, include_str!({:?})),",
-            abs.display().to_string()
-        )
-        .expect("write to string");
+        writeln!(code, "    ({key:?}, include_str!({:?})),", abs.display().to_string()).expect("write to string");
     }
     code.push_str("];\n");
-    let out =
-        Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded_artifacts.rs");
+    let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded_artifacts.rs");
     fs::write(out, code).expect("write embedded_artifacts.rs");
 }

@@ -33,10 +33,7 @@ pub trait ChainClient: Send + Sync {
         async move {
             let receipt = self.send(TxRequest::create(init_code)).await?;
             let address = receipt.contract_address.ok_or_else(|| {
-                crate::ChainError::Decode(format!(
-                    "creation {} has no contract address",
-                    receipt.transaction_hash
-                ))
+                crate::ChainError::Decode(format!("creation {} has no contract address", receipt.transaction_hash))
             })?;
             Ok(Deployment { address, receipt })
         }

@@ -9,24 +9,15 @@ use crate::{ChainClient, ChainError, Receipt, Result, TxRequest};
 /// Typed calls and sends for `sol!`-generated bindings, on any [`ChainClient`].
 pub trait ChainClientExt: ChainClient {
     /// Calls a view function and decodes its return value.
-    fn call_sol<C: SolCall + Sync>(
-        &self,
-        to: Address,
-        call: &C,
-    ) -> impl Future<Output = Result<C::Return>> + Send {
+    fn call_sol<C: SolCall + Sync>(&self, to: Address, call: &C) -> impl Future<Output = Result<C::Return>> + Send {
         async move {
             let data = self.call(to, call.abi_encode().into()).await?;
-            C::abi_decode_returns(&data)
-                .map_err(|e| ChainError::Decode(format!("{} returned: {e}", C::SIGNATURE)))
+            C::abi_decode_returns(&data).map_err(|e| ChainError::Decode(format!("{} returned: {e}", C::SIGNATURE)))
         }
     }
 
     /// Sends a transaction calling `call` on `to`.
-    fn send_sol<C: SolCall + Sync>(
-        &self,
-        to: Address,
-        call: &C,
-    ) -> impl Future<Output = Result<Receipt>> + Send {
+    fn send_sol<C: SolCall + Sync>(&self, to: Address, call: &C) -> impl Future<Output = Result<Receipt>> + Send {
         self.send(TxRequest::call(to, call.abi_encode()))
     }
 
@@ -45,9 +36,7 @@ impl<T: ChainClient + ?Sized> ChainClientExt for T {}
 
 /// Decodes every log in `logs` that is an `E` event (others are skipped).
 pub fn decode_events<E: SolEvent>(logs: &[Log]) -> Vec<E> {
-    logs.iter()
-        .filter_map(|log| E::decode_log(&log.inner).ok().map(|decoded| decoded.data))
-        .collect()
+    logs.iter().filter_map(|log| E::decode_log(&log.inner).ok().map(|decoded| decoded.data)).collect()
 }
 
 impl Receipt {

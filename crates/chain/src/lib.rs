@@ -26,9 +26,7 @@ pub use client::{ChainClient, DevnetControl};
 pub use error::{ChainError, Result};
 pub use ext::{ChainClientExt, decode_events};
 pub use revert::{DecodedRevert, RevertDecoder};
-pub use signing::{
-    DEFAULT_MNEMONIC, FeeQuote, NonceManager, dev_signers, sign_request, signer_from_mnemonic,
-};
+pub use signing::{DEFAULT_MNEMONIC, FeeQuote, NonceManager, dev_signers, sign_request, signer_from_mnemonic};
 pub use types::{Deployment, Receipt, SnapshotId, TxRequest};
 
 /// Re-exports of the alloy types that appear in this crate's interface.

@@ -21,10 +21,7 @@ pub struct DecodedRevert {
 impl DecodedRevert {
     /// The value of argument `name`, as rendered.
     pub fn arg(&self, name: &str) -> Option<&str> {
-        self.args
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.args.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -75,10 +72,7 @@ impl RevertDecoder {
 
     /// Registers one error definition.
     pub fn register_error(&self, error: AbiError) {
-        let mut map = self
-            .errors
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut map = self.errors.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         let known = map.entry(error.selector()).or_default();
         if !known.contains(&error) {
             known.push(error);
@@ -88,11 +82,7 @@ impl RevertDecoder {
     /// Decodes revert `data` into a name and arguments.
     pub fn decode(&self, data: &[u8]) -> DecodedRevert {
         if data.len() < 4 {
-            return DecodedRevert {
-                name: None,
-                args: vec![],
-                raw: Some(hex::encode_prefixed(data)),
-            };
+            return DecodedRevert { name: None, args: vec![], raw: Some(hex::encode_prefixed(data)) };
         }
         let selector = Selector::from_slice(&data[..4]);
         if selector == Revert::SELECTOR
@@ -113,16 +103,9 @@ impl RevertDecoder {
                 Some(m) => format!("{code:#x} ({m})"),
                 None => format!("{code:#x}"),
             };
-            return DecodedRevert {
-                name: Some("Panic".into()),
-                args: vec![(String::new(), value)],
-                raw: None,
-            };
+            return DecodedRevert { name: Some("Panic".into()), args: vec![(String::new(), value)], raw: None };
         }
-        let map = self
-            .errors
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let map = self.errors.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(candidates) = map.get(&selector) {
             for error in candidates {
                 if let Ok(values) = error.abi_decode_input(&data[4..]) {
@@ -132,19 +115,11 @@ impl RevertDecoder {
                         .zip(values.iter())
                         .map(|(param, value)| (param.name.clone(), render(value)))
                         .collect();
-                    return DecodedRevert {
-                        name: Some(error.name.clone()),
-                        args,
-                        raw: None,
-                    };
+                    return DecodedRevert { name: Some(error.name.clone()), args, raw: None };
                 }
             }
         }
-        DecodedRevert {
-            name: None,
-            args: vec![],
-            raw: Some(hex::encode_prefixed(data)),
-        }
+        DecodedRevert { name: None, args: vec![], raw: Some(hex::encode_prefixed(data)) }
     }
 }
 
@@ -160,16 +135,10 @@ fn render(value: &DynSolValue) -> String {
         DynSolValue::Bytes(b) => hex::encode_prefixed(b),
         DynSolValue::String(s) => format!("{s:?}"),
         DynSolValue::Array(items) | DynSolValue::FixedArray(items) => {
-            format!(
-                "[{}]",
-                items.iter().map(render).collect::<Vec<_>>().join(", ")
-            )
+            format!("[{}]", items.iter().map(render).collect::<Vec<_>>().join(", "))
         }
         DynSolValue::Tuple(items) => {
-            format!(
-                "({})",
-                items.iter().map(render).collect::<Vec<_>>().join(", ")
-            )
+            format!("({})", items.iter().map(render).collect::<Vec<_>>().join(", "))
         }
         #[allow(unreachable_patterns)]
         other => format!("{other:?}"),
@@ -193,11 +162,7 @@ mod tests {
     fn decodes_a_registered_custom_error_with_named_arguments() {
         let decoder = RevertDecoder::new();
         decoder.register_abi(&vault_abi());
-        let error = vault_abi()
-            .errors()
-            .find(|e| e.name == "VaultStillLocked")
-            .cloned()
-            .expect("declared");
+        let error = vault_abi().errors().find(|e| e.name == "VaultStillLocked").cloned().expect("declared");
         let owner = address!("0x1111111111111111111111111111111111111111");
         let data = error
             .abi_encode_input(&[
@@ -211,10 +176,7 @@ mod tests {
         assert_eq!(decoded.arg("unlockAt"), Some("200"));
         assert_eq!(
             decoded.to_string(),
-            format!(
-                "VaultStillLocked(owner: {}, unlockAt: 200, nowTs: 100)",
-                owner.to_checksum(None)
-            )
+            format!("VaultStillLocked(owner: {}, unlockAt: 200, nowTs: 100)", owner.to_checksum(None))
         );
     }
 
@@ -226,15 +188,9 @@ mod tests {
         assert_eq!(unknown.raw.as_deref(), Some("0xdeadbeef01"));
 
         let revert = Revert::from("not allowed").abi_encode();
-        assert_eq!(
-            decoder.decode(&revert).to_string(),
-            "Error(\"not allowed\")"
-        );
+        assert_eq!(decoder.decode(&revert).to_string(), "Error(\"not allowed\")");
 
-        let panic = Panic {
-            code: U256::from(0x11),
-        }
-        .abi_encode();
+        let panic = Panic { code: U256::from(0x11) }.abi_encode();
         let shown = decoder.decode(&panic).to_string();
         assert!(shown.starts_with("Panic(0x11"), "{shown}");
     }

@@ -26,9 +26,7 @@ pub fn signer_from_mnemonic(phrase: &str, index: u32) -> Result<PrivateKeySigner
 
 /// The first `count` accounts of `phrase`.
 pub fn dev_signers(phrase: &str, count: u32) -> Result<Vec<PrivateKeySigner>> {
-    (0..count)
-        .map(|i| signer_from_mnemonic(phrase, i))
-        .collect()
+    (0..count).map(|i| signer_from_mnemonic(phrase, i)).collect()
 }
 
 /// EIP-1559 fees to offer.
@@ -60,9 +58,7 @@ pub fn sign_request(
         access_list: Default::default(),
         input: request.data.clone(),
     };
-    let signature = signer
-        .sign_transaction_sync(&mut tx)
-        .map_err(|e| ChainError::Signer(e.to_string()))?;
+    let signature = signer.sign_transaction_sync(&mut tx).map_err(|e| ChainError::Signer(e.to_string()))?;
     Ok(tx.into_signed(signature).into())
 }
 
@@ -85,10 +81,7 @@ impl NonceManager {
     /// Exclusive access to `account`'s cached next nonce.
     pub async fn lock(&self, account: Address) -> OwnedMutexGuard<Option<u64>> {
         let slot = {
-            let mut map = self
-                .accounts
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut map = self.accounts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             Arc::clone(map.entry(account).or_default())
         };
         slot.lock_owned().await
@@ -96,10 +89,7 @@ impl NonceManager {
 
     /// Forgets every cached nonce (after a chain revert, say).
     pub fn reset(&self) {
-        self.accounts
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clear();
+        self.accounts.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
     }
 }
 
@@ -112,19 +102,13 @@ mod tests {
     #[test]
     fn default_mnemonic_gives_the_well_known_first_account() {
         let signer = signer_from_mnemonic(DEFAULT_MNEMONIC, 0).expect("valid mnemonic");
-        assert_eq!(
-            signer.address(),
-            address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
-        );
+        assert_eq!(signer.address(), address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"));
     }
 
     #[test]
     fn signed_request_recovers_to_its_signer() {
         let signer = signer_from_mnemonic(DEFAULT_MNEMONIC, 1).expect("valid mnemonic");
-        let fees = FeeQuote {
-            max_fee_per_gas: 2_000_000_000,
-            max_priority_fee_per_gas: 1,
-        };
+        let fees = FeeQuote { max_fee_per_gas: 2_000_000_000, max_priority_fee_per_gas: 1 };
         let tx = sign_request(&signer, 7, 3, 21_000, fees, &TxRequest::default()).expect("signs");
         assert_eq!(tx.recover_signer().expect("recovers"), signer.address());
     }

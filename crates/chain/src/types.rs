@@ -18,29 +18,17 @@ pub struct TxRequest {
 impl TxRequest {
     /// A call to `to` with `data`.
     pub fn call(to: Address, data: impl Into<Bytes>) -> Self {
-        Self {
-            to: Some(to),
-            data: data.into(),
-            ..Self::default()
-        }
+        Self { to: Some(to), data: data.into(), ..Self::default() }
     }
 
     /// A contract creation from init code (constructor arguments appended).
     pub fn create(init_code: impl Into<Bytes>) -> Self {
-        Self {
-            to: None,
-            data: init_code.into(),
-            ..Self::default()
-        }
+        Self { to: None, data: init_code.into(), ..Self::default() }
     }
 
     /// A plain value transfer.
     pub fn transfer(to: Address, value: U256) -> Self {
-        Self {
-            to: Some(to),
-            value,
-            ..Self::default()
-        }
+        Self { to: Some(to), value, ..Self::default() }
     }
 
     /// Attaches `value` wei.

@@ -60,23 +60,17 @@ pub struct Artifact {
 impl Artifact {
     /// Parses artifact JSON.
     pub fn from_json(json: &str) -> Result<Self> {
-        serde_json::from_str(json).map_err(|e| ArtifactError::Parse {
-            what: "artifact JSON".into(),
-            reason: e.to_string(),
-        })
+        serde_json::from_str(json)
+            .map_err(|e| ArtifactError::Parse { what: "artifact JSON".into(), reason: e.to_string() })
     }
 
     /// Reads an artifact file (e.g. `node_modules/@openzeppelin/contracts/build/contracts/TimelockController.json`).
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let json = std::fs::read_to_string(path).map_err(|e| ArtifactError::Io {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        serde_json::from_str(&json).map_err(|e| ArtifactError::Parse {
-            what: path.display().to_string(),
-            reason: e.to_string(),
-        })
+        let json = std::fs::read_to_string(path)
+            .map_err(|e| ArtifactError::Io { path: path.display().to_string(), reason: e.to_string() })?;
+        serde_json::from_str(&json)
+            .map_err(|e| ArtifactError::Parse { what: path.display().to_string(), reason: e.to_string() })
     }
 
     /// Libraries still to link, as `source:Name`.
@@ -102,10 +96,7 @@ impl Artifact {
         let mut linked = false;
         for (refs, code) in [
             (&mut self.link_references, &mut self.bytecode),
-            (
-                &mut self.deployed_link_references,
-                &mut self.deployed_bytecode,
-            ),
+            (&mut self.deployed_link_references, &mut self.deployed_bytecode),
         ] {
             for (source, libs) in refs.iter_mut() {
                 if wanted_source.is_some_and(|s| s != source) {
@@ -123,10 +114,7 @@ impl Artifact {
         if linked {
             Ok(self)
         } else {
-            Err(ArtifactError::UnknownLibrary {
-                contract: self.contract_name.clone(),
-                library: library.to_string(),
-            })
+            Err(ArtifactError::UnknownLibrary { contract: self.contract_name.clone(), library: library.to_string() })
         }
     }
 
@@ -143,12 +131,10 @@ impl Artifact {
             return Err(ArtifactError::NotDeployable(self.contract_name.clone()));
         }
         let encoded = match &self.abi.constructor {
-            Some(ctor) => ctor
-                .abi_encode_input(args)
-                .map_err(|e| ArtifactError::Constructor {
-                    contract: self.contract_name.clone(),
-                    reason: e.to_string(),
-                })?,
+            Some(ctor) => ctor.abi_encode_input(args).map_err(|e| ArtifactError::Constructor {
+                contract: self.contract_name.clone(),
+                reason: e.to_string(),
+            })?,
             None if args.is_empty() => Vec::new(),
             None => {
                 return Err(ArtifactError::Constructor {
@@ -174,32 +160,18 @@ impl Artifact {
 }
 
 fn decode_hex(code: &str, contract: &str) -> Result<Vec<u8>> {
-    hex::decode(code.trim()).map_err(|e| ArtifactError::Parse {
-        what: format!("bytecode of {contract}"),
-        reason: e.to_string(),
-    })
+    hex::decode(code.trim())
+        .map_err(|e| ArtifactError::Parse { what: format!("bytecode of {contract}"), reason: e.to_string() })
 }
 
-fn splice_address(
-    code: &mut String,
-    offset: LinkOffset,
-    address: Address,
-    contract: &str,
-) -> Result<()> {
+fn splice_address(code: &mut String, offset: LinkOffset, address: Address, contract: &str) -> Result<()> {
     let prefix = if code.starts_with("0x") { 2 } else { 0 };
     let start = prefix + offset.start * 2;
     let end = start + offset.length * 2;
-    if offset.length != 20
-        || end > code.len()
-        || !code.is_char_boundary(start)
-        || !code.is_char_boundary(end)
-    {
+    if offset.length != 20 || end > code.len() || !code.is_char_boundary(start) || !code.is_char_boundary(end) {
         return Err(ArtifactError::Parse {
             what: format!("link reference of {contract}"),
-            reason: format!(
-                "offset {}+{} outside the bytecode",
-                offset.start, offset.length
-            ),
+            reason: format!("offset {}+{} outside the bytecode", offset.start, offset.length),
         });
     }
     code.replace_range(start..end, &hex::encode(address));
@@ -222,27 +194,19 @@ mod tests {
     fn linking_replaces_every_placeholder_and_clears_references() {
         let artifact = Artifact::from_json(UNLINKED).expect("parses");
         assert_eq!(artifact.unlinked_libraries(), vec!["a.sol:Lib".to_string()]);
-        assert!(matches!(
-            artifact.init_code(&[]),
-            Err(ArtifactError::Unlinked { .. })
-        ));
+        assert!(matches!(artifact.init_code(&[]), Err(ArtifactError::Unlinked { .. })));
         let lib = Address::repeat_byte(0xab);
         let linked = artifact.link("Lib", lib).expect("links");
         assert!(linked.unlinked_libraries().is_empty());
         let code = linked.init_code(&[]).expect("deployable");
         assert_eq!(&code[2..22], lib.as_slice());
-        assert_eq!(
-            linked.runtime_code().expect("linked").as_ref(),
-            lib.as_slice()
-        );
+        assert_eq!(linked.runtime_code().expect("linked").as_ref(), lib.as_slice());
     }
 
     #[test]
     fn linking_an_unknown_library_is_an_error() {
         let artifact = Artifact::from_json(UNLINKED).expect("parses");
-        let err = artifact
-            .link("Other", Address::ZERO)
-            .expect_err("no such library");
+        let err = artifact.link("Other", Address::ZERO).expect_err("no such library");
         assert!(err.to_string().contains("Other"), "{err}");
     }
 }

@@ -45,9 +45,7 @@ pub enum ArtifactError {
         reason: String,
     },
     /// No artifact by that name is embedded.
-    #[error(
-        "no compiled artifact named {0:?} (see contracts/out/; run `npm run build` in contracts/)"
-    )]
+    #[error("no compiled artifact named {0:?} (see contracts/out/; run `npm run build` in contracts/)")]
     Unknown(String),
     /// Several contracts share the name; ask by path instead.
     #[error("{name:?} is ambiguous: {candidates:?}")]
@@ -110,10 +108,7 @@ pub mod artifacts {
             return Artifact::from_json(json);
         }
         let suffix = format!("/{name}");
-        let matches: Vec<_> = EMBEDDED
-            .iter()
-            .filter(|(path, _)| path.ends_with(&suffix))
-            .collect();
+        let matches: Vec<_> = EMBEDDED.iter().filter(|(path, _)| path.ends_with(&suffix)).collect();
         match matches.as_slice() {
             [] => Err(ArtifactError::Unknown(name.to_string())),
             [(_, json)] => Artifact::from_json(json),
@@ -126,10 +121,7 @@ pub mod artifacts {
 
     /// Every embedded artifact.
     pub fn all() -> Result<Vec<Artifact>> {
-        EMBEDDED
-            .iter()
-            .map(|(_, json)| Artifact::from_json(json))
-            .collect()
+        EMBEDDED.iter().map(|(_, json)| Artifact::from_json(json)).collect()
     }
 }
 
@@ -145,10 +137,7 @@ pub async fn deploy_artifact<C: ChainClient>(
     client
         .deploy(init_code)
         .await
-        .map_err(|source| ArtifactError::Chain {
-            contract: artifact.contract_name.clone(),
-            source,
-        })
+        .map_err(|source| ArtifactError::Chain { contract: artifact.contract_name.clone(), source })
 }
 
 /// Registers the custom errors of every embedded artifact with `client`'s revert decoder.

@@ -32,11 +32,7 @@ fn solidity_files(dir: &Path, root: &Path, found: &mut Vec<String>) {
         if path.is_dir() {
             solidity_files(&path, root, found);
         } else if path.extension().is_some_and(|e| e == "sol") {
-            let rel = path
-                .strip_prefix(root)
-                .expect("under root")
-                .to_string_lossy()
-                .replace('\\', "/");
+            let rel = path.strip_prefix(root).expect("under root").to_string_lossy().replace('\\', "/");
             found.push(rel);
         }
     }
@@ -55,18 +51,13 @@ fn every_source_matches_the_manifest_it_was_compiled_from() {
     let manifest = manifest();
     let mut on_disk = Vec::new();
     solidity_files(&root.join("src"), &root, &mut on_disk);
-    assert!(
-        !on_disk.is_empty(),
-        "no Solidity sources under contracts/src"
-    );
+    assert!(!on_disk.is_empty(), "no Solidity sources under contracts/src");
 
     let mut stale = Vec::new();
     for unit in &on_disk {
         match manifest.sources.get(unit) {
             None => stale.push(format!("{unit} was never compiled")),
-            Some(hash) if *hash != sha256_hex(&root.join(unit)) => {
-                stale.push(format!("{unit} changed since compiled"))
-            }
+            Some(hash) if *hash != sha256_hex(&root.join(unit)) => stale.push(format!("{unit} changed since compiled")),
             Some(_) => {}
         }
     }
@@ -78,20 +69,12 @@ fn every_source_matches_the_manifest_it_was_compiled_from() {
     // Imported packages (OpenZeppelin, protocol packages) are checked too when installed.
     let node_modules = root.join("node_modules");
     if node_modules.is_dir() {
-        for (unit, hash) in manifest
-            .sources
-            .iter()
-            .filter(|(u, _)| !u.starts_with("src/"))
-        {
+        for (unit, hash) in manifest.sources.iter().filter(|(u, _)| !u.starts_with("src/")) {
             let path = node_modules.join(unit);
             if !path.is_file() {
-                stale.push(format!(
-                    "{unit} is not installed (run `npm ci` in contracts/)"
-                ));
+                stale.push(format!("{unit} is not installed (run `npm ci` in contracts/)"));
             } else if *hash != sha256_hex(&path) {
-                stale.push(format!(
-                    "{unit} differs from the version compiled (package version changed?)"
-                ));
+                stale.push(format!("{unit} differs from the version compiled (package version changed?)"));
             }
         }
     }
@@ -132,19 +115,13 @@ fn every_artifact_records_the_sources_of_this_build() {
 
 #[test]
 fn solc_is_the_version_pinned_in_package_json() {
-    let package: serde_json::Value = serde_json::from_str(
-        &fs::read_to_string(contracts_dir().join("package.json")).expect("package.json"),
-    )
-    .expect("package.json parses");
-    let pinned = package["devDependencies"]["solc"]
-        .as_str()
-        .expect("solc pinned");
+    let package: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(contracts_dir().join("package.json")).expect("package.json"))
+            .expect("package.json parses");
+    let pinned = package["devDependencies"]["solc"].as_str().expect("solc pinned");
     assert!(
         pinned.chars().all(|c| c.is_ascii_digit() || c == '.'),
         "solc must be pinned to an exact version, found {pinned:?}"
     );
-    assert!(
-        manifest().solc_version.starts_with(&format!("{pinned}+")),
-        "artifacts not built by solc {pinned}"
-    );
+    assert!(manifest().solc_version.starts_with(&format!("{pinned}+")), "artifacts not built by solc {pinned}");
 }

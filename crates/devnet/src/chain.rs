@@ -7,8 +7,8 @@ use std::{
 };
 
 use alloy_consensus::{
-    EMPTY_OMMER_ROOT_HASH, Header, Receipt as ConsensusReceipt, ReceiptEnvelope, ReceiptWithBloom,
-    Transaction, TxEnvelope,
+    EMPTY_OMMER_ROOT_HASH, Header, Receipt as ConsensusReceipt, ReceiptEnvelope, ReceiptWithBloom, Transaction,
+    TxEnvelope,
     constants::EMPTY_WITHDRAWALS,
     proofs::{calculate_receipt_root, calculate_transaction_root},
     transaction::SignerRecoverable,
@@ -16,9 +16,7 @@ use alloy_consensus::{
 use alloy_eips::{eip1559::BaseFeeParams, eip7685::EMPTY_REQUESTS_HASH};
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log as PrimitiveLog, TxHash, U256};
 use alloy_rpc_types_eth::{BlockNumberOrTag, Filter, FilterBlockOption, Log};
-use automat_chain::{
-    ChainError, NonceManager, Receipt, Result, RevertDecoder, SnapshotId, TxRequest,
-};
+use automat_chain::{ChainError, NonceManager, Receipt, Result, RevertDecoder, SnapshotId, TxRequest};
 use revm::{
     Database, ExecuteCommitEvm, ExecuteEvm,
     context::{
@@ -107,30 +105,18 @@ pub struct Chain {
 
 impl std::fmt::Debug for Chain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Chain")
-            .field("chain_id", &self.params.chain_id)
-            .finish_non_exhaustive()
+        f.debug_struct("Chain").field("chain_id", &self.params.chain_id).finish_non_exhaustive()
     }
 }
 
-fn map_evm_error<E: std::fmt::Display>(
-    sender: Address,
-    error: EVMError<E, InvalidTransaction>,
-) -> ChainError {
+fn map_evm_error<E: std::fmt::Display>(sender: Address, error: EVMError<E, InvalidTransaction>) -> ChainError {
     match error {
         EVMError::Transaction(InvalidTransaction::NonceTooHigh { tx, state })
         | EVMError::Transaction(InvalidTransaction::NonceTooLow { tx, state }) => {
-            ChainError::NonceMismatch {
-                sender,
-                expected: state,
-                got: tx,
-            }
+            ChainError::NonceMismatch { sender, expected: state, got: tx }
         }
         EVMError::Transaction(e @ InvalidTransaction::LackOfFundForMaxFee { .. }) => {
-            ChainError::InsufficientFunds {
-                sender,
-                detail: e.to_string(),
-            }
+            ChainError::InsufficientFunds { sender, detail: e.to_string() }
         }
         EVMError::Transaction(e) => ChainError::InvalidTransaction(e.to_string()),
         other => ChainError::InvalidTransaction(other.to_string()),
@@ -150,18 +136,12 @@ impl Chain {
             None => None,
         };
         let (db, blocks) = match loaded {
-            Some(loaded) => (
-                loaded.db,
-                loaded.blocks.into_iter().map(Arc::new).collect::<Vec<_>>(),
-            ),
+            Some(loaded) => (loaded.db, loaded.blocks.into_iter().map(Arc::new).collect::<Vec<_>>()),
             None => {
                 let mut db = StateDb::default();
                 let mut diff_accounts = Vec::new();
                 for (address, balance) in alloc {
-                    let info = revm::state::AccountInfo {
-                        balance: *balance,
-                        ..Default::default()
-                    };
+                    let info = revm::state::AccountInfo { balance: *balance, ..Default::default() };
                     db.insert_account_info(*address, info);
                     diff_accounts.push(*address);
                 }
@@ -192,19 +172,11 @@ impl Chain {
             store,
         };
         let (head, _) = watch::channel(head_number);
-        Ok(Self {
-            params,
-            state: Mutex::new(state),
-            nonces: NonceManager::new(),
-            head,
-            decoder,
-        })
+        Ok(Self { params, state: Mutex::new(state), nonces: NonceManager::new(), head, decoder })
     }
 
     fn lock(&self) -> MutexGuard<'_, ChainState> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The chain id.
@@ -249,11 +221,7 @@ impl Chain {
     pub fn pending_nonce(&self, address: Address) -> u64 {
         let mut st = self.lock();
         let pooled = st.pending.iter().filter(|p| p.sender == address).count() as u64;
-        let base = db_mut(&mut st)
-            .basic(address)
-            .ok()
-            .flatten()
-            .map_or(0, |a| a.nonce);
+        let base = db_mut(&mut st).basic(address).ok().flatten().map_or(0, |a| a.nonce);
         base + pooled
     }
 
@@ -264,10 +232,7 @@ impl Chain {
         match db.basic(address).ok().flatten() {
             Some(info) if info.code_hash != KECCAK_EMPTY => match info.code {
                 Some(code) => code.original_bytes(),
-                None => db
-                    .code_by_hash(info.code_hash)
-                    .map(|c| c.original_bytes())
-                    .unwrap_or_default(),
+                None => db.code_by_hash(info.code_hash).map(|c| c.original_bytes()).unwrap_or_default(),
             },
             _ => Bytes::new(),
         }
@@ -288,33 +253,17 @@ impl Chain {
     /// at once (auto mining) or pools it (interval mining).
     pub(crate) fn submit(&self, tx: TxEnvelope) -> Result<Submitted> {
         if tx.chain_id() != Some(self.params.chain_id) {
-            return Err(ChainError::WrongChainId {
-                expected: self.params.chain_id,
-                got: tx.chain_id(),
-            });
+            return Err(ChainError::WrongChainId { expected: self.params.chain_id, got: tx.chain_id() });
         }
         if tx.is_eip4844() {
-            return Err(ChainError::InvalidTransaction(
-                "blob transactions are not supported by the devnet".into(),
-            ));
+            return Err(ChainError::InvalidTransaction("blob transactions are not supported by the devnet".into()));
         }
-        let sender = tx
-            .recover_signer()
-            .map_err(|e| ChainError::InvalidTransaction(format!("bad signature: {e}")))?;
+        let sender = tx.recover_signer().map_err(|e| ChainError::InvalidTransaction(format!("bad signature: {e}")))?;
         let mut st = self.lock();
         let pooled = st.pending.iter().filter(|p| p.sender == sender).count() as u64;
-        let expected = db_mut(&mut st)
-            .basic(sender)
-            .ok()
-            .flatten()
-            .map_or(0, |a| a.nonce)
-            + pooled;
+        let expected = db_mut(&mut st).basic(sender).ok().flatten().map_or(0, |a| a.nonce) + pooled;
         if tx.nonce() != expected {
-            return Err(ChainError::NonceMismatch {
-                sender,
-                expected,
-                got: tx.nonce(),
-            });
+            return Err(ChainError::NonceMismatch { sender, expected, got: tx.nonce() });
         }
         match self.params.mining {
             MiningMode::Auto => {
@@ -351,9 +300,7 @@ impl Chain {
     fn next_header(&self, st: &ChainState) -> Header {
         let parent = &st.blocks[st.blocks.len() - 1];
         let number = parent.header.number + 1;
-        let timestamp = st
-            .next_timestamp
-            .unwrap_or(parent.header.timestamp + self.params.block_time + st.time_offset);
+        let timestamp = st.next_timestamp.unwrap_or(parent.header.timestamp + self.params.block_time + st.time_offset);
         let base_fee = BaseFeeParams::ethereum().next_block_base_fee(
             parent.header.gas_used,
             parent.header.gas_limit,
@@ -380,12 +327,7 @@ impl Chain {
     /// Executes `txs` in a new block, commits it to memory and to the store, and announces it.
     /// With `strict`, a transaction the EVM refuses (nonce, funds, fees) fails the call and no block is
     /// mined; otherwise it is dropped and remembered as rejected.
-    fn mine_block(
-        &self,
-        st: &mut ChainState,
-        txs: Vec<Pending>,
-        strict: bool,
-    ) -> Result<Arc<StoredBlock>> {
+    fn mine_block(&self, st: &mut ChainState, txs: Vec<Pending>, strict: bool) -> Result<Arc<StoredBlock>> {
         let mut header = self.next_header(st);
         let base_fee = header.base_fee_per_gas.unwrap_or_default();
         let mut evm = build_evm(self.params.chain_id, &mut st.db, block_env(&header), false);
@@ -445,9 +387,7 @@ impl Chain {
         let mut log_index = 0u64;
         let mut transactions = Vec::with_capacity(executed.len());
         let mut previous_cumulative = 0;
-        for (index, ((pending, result, cumulative), envelope)) in
-            executed.into_iter().zip(envelopes).enumerate()
-        {
+        for (index, ((pending, result, cumulative), envelope)) in executed.into_iter().zip(envelopes).enumerate() {
             let tx_hash = *pending.tx.tx_hash();
             let logs = result
                 .logs()
@@ -468,11 +408,7 @@ impl Chain {
                 })
                 .collect();
             let (status, output) = outcome(&result);
-            let contract_address = if status {
-                result.created_address()
-            } else {
-                None
-            };
+            let contract_address = if status { result.created_address() } else { None };
             let receipt = Receipt {
                 transaction_hash: tx_hash,
                 block_number: number,
@@ -488,17 +424,9 @@ impl Chain {
                 logs,
             };
             previous_cumulative = cumulative;
-            transactions.push(StoredTx {
-                envelope,
-                receipt,
-                output,
-            });
+            transactions.push(StoredTx { envelope, receipt, output });
         }
-        let block = Arc::new(StoredBlock {
-            header,
-            hash,
-            transactions,
-        });
+        let block = Arc::new(StoredBlock { header, hash, transactions });
         if let Some(store) = &st.store {
             store.write_block(&diff, &block)?;
         }
@@ -517,23 +445,18 @@ impl Chain {
     fn simulate(&self, st: &mut ChainState, env: BlockEnv, tx: TxEnv) -> Result<ExecutionResult> {
         let caller = tx.caller;
         let mut evm = build_evm(self.params.chain_id, &mut st.db, env, true);
-        evm.transact(tx)
-            .map(|r| r.result)
-            .map_err(|e| map_evm_error(caller, e))
+        evm.transact(tx).map(|r| r.result).map_err(|e| map_evm_error(caller, e))
     }
 
     fn check(&self, result: ExecutionResult) -> Result<ExecutionResult> {
         match &result {
             ExecutionResult::Success { .. } => Ok(result),
-            ExecutionResult::Revert { output, .. } => Err(ChainError::Reverted {
-                decoded: self.decoder.decode(output),
-                data: output.clone(),
-                tx_hash: None,
-            }),
-            ExecutionResult::Halt { reason, .. } => Err(ChainError::Halted {
-                reason: format!("{reason:?}"),
-                gas_used: result.tx_gas_used(),
-            }),
+            ExecutionResult::Revert { output, .. } => {
+                Err(ChainError::Reverted { decoded: self.decoder.decode(output), data: output.clone(), tx_hash: None })
+            }
+            ExecutionResult::Halt { reason, .. } => {
+                Err(ChainError::Halted { reason: format!("{reason:?}"), gas_used: result.tx_gas_used() })
+            }
         }
     }
 
@@ -541,19 +464,8 @@ impl Chain {
     pub fn call(&self, from: Address, to: Address, data: Bytes, value: U256) -> Result<Bytes> {
         let mut st = self.lock();
         let env = block_env(&st.blocks[st.blocks.len() - 1].header);
-        let nonce = db_mut(&mut st)
-            .basic(from)
-            .ok()
-            .flatten()
-            .map_or(0, |a| a.nonce);
-        let tx = sim_tx_env(
-            from,
-            Some(to),
-            data,
-            value,
-            self.params.block_gas_limit,
-            nonce,
-        );
+        let nonce = db_mut(&mut st).basic(from).ok().flatten().map_or(0, |a| a.nonce);
+        let tx = sim_tx_env(self.params.chain_id, from, Some(to), data, value, self.params.block_gas_limit, nonce);
         let result = self.check(self.simulate(&mut st, env, tx)?)?;
         Ok(outcome(&result).1)
     }
@@ -563,21 +475,10 @@ impl Chain {
     pub fn estimate_gas(&self, from: Address, request: &TxRequest) -> Result<u64> {
         let mut st = self.lock();
         let env = block_env(&self.next_header(&st));
-        let nonce = db_mut(&mut st)
-            .basic(from)
-            .ok()
-            .flatten()
-            .map_or(0, |a| a.nonce);
+        let nonce = db_mut(&mut st).basic(from).ok().flatten().map_or(0, |a| a.nonce);
         let limit = self.params.block_gas_limit;
         let run = |st: &mut ChainState, gas: u64| {
-            let tx = sim_tx_env(
-                from,
-                request.to,
-                request.data.clone(),
-                request.value,
-                gas,
-                nonce,
-            );
+            let tx = sim_tx_env(self.params.chain_id, from, request.to, request.data.clone(), request.value, gas, nonce);
             self.simulate(st, env.clone(), tx)
         };
         let first = self.check(run(&mut st, limit)?)?;
@@ -604,26 +505,19 @@ impl Chain {
     pub fn fee_quote(&self) -> automat_chain::FeeQuote {
         let st = self.lock();
         let base = self.next_header(&st).base_fee_per_gas.unwrap_or_default() as u128;
-        automat_chain::FeeQuote {
-            max_fee_per_gas: base * 2 + 1_000_000,
-            max_priority_fee_per_gas: 1_000_000,
-        }
+        automat_chain::FeeQuote { max_fee_per_gas: base * 2 + 1_000_000, max_priority_fee_per_gas: 1_000_000 }
     }
 
     /// The receipt of `hash`, if mined.
     pub fn receipt(&self, hash: TxHash) -> Option<Receipt> {
         let st = self.lock();
-        st.tx_index
-            .get(&hash)
-            .map(|&(b, i)| st.blocks[b].transactions[i].receipt.clone())
+        st.tx_index.get(&hash).map(|&(b, i)| st.blocks[b].transactions[i].receipt.clone())
     }
 
     /// Return (or revert) data of a mined transaction.
     pub fn output(&self, hash: TxHash) -> Option<Bytes> {
         let st = self.lock();
-        st.tx_index
-            .get(&hash)
-            .map(|&(b, i)| st.blocks[b].transactions[i].output.clone())
+        st.tx_index.get(&hash).map(|&(b, i)| st.blocks[b].transactions[i].output.clone())
     }
 
     /// Why the pool dropped `hash`, if it did.
@@ -650,13 +544,9 @@ impl Chain {
                     .ok_or_else(|| ChainError::Decode(format!("unknown block hash {hash}")))?;
                 (block as u64, block as u64)
             }
-            FilterBlockOption::Range {
-                from_block,
-                to_block,
-            } => (
-                resolve(from_block.as_ref(), head),
-                resolve(to_block.as_ref(), head),
-            ),
+            FilterBlockOption::Range { from_block, to_block } => {
+                (resolve(from_block.as_ref(), head), resolve(to_block.as_ref(), head))
+            }
         };
         let mut logs = Vec::new();
         if from > to {
@@ -667,24 +557,14 @@ impl Chain {
                 continue;
             }
             for tx in &block.transactions {
-                logs.extend(
-                    tx.receipt
-                        .logs
-                        .iter()
-                        .filter(|log| filter.matches(&log.inner))
-                        .cloned(),
-                );
+                logs.extend(tx.receipt.logs.iter().filter(|log| filter.matches(&log.inner)).cloned());
             }
         }
         Ok(logs)
     }
 
     /// Waits until `hash` is mined (or dropped by the pool).
-    pub(crate) async fn wait_for_receipt(
-        &self,
-        hash: TxHash,
-        timeout: Duration,
-    ) -> Result<Receipt> {
+    pub(crate) async fn wait_for_receipt(&self, hash: TxHash, timeout: Duration) -> Result<Receipt> {
         let mut head = self.head.subscribe();
         let wait = async {
             loop {
@@ -692,9 +572,7 @@ impl Chain {
                     return Ok(receipt);
                 }
                 if let Some(reason) = self.rejection(hash) {
-                    return Err(ChainError::InvalidTransaction(format!(
-                        "{hash} dropped from the pool: {reason}"
-                    )));
+                    return Err(ChainError::InvalidTransaction(format!("{hash} dropped from the pool: {reason}")));
                 }
                 if head.changed().await.is_err() {
                     return Err(ChainError::Transport("chain stopped".into()));
@@ -703,10 +581,7 @@ impl Chain {
         };
         tokio::time::timeout(timeout, wait)
             .await
-            .map_err(|_| ChainError::Timeout {
-                what: format!("receipt of {hash}"),
-                seconds: timeout.as_secs(),
-            })?
+            .map_err(|_| ChainError::Timeout { what: format!("receipt of {hash}"), seconds: timeout.as_secs() })?
     }
 
     /// Moves the next block's time forward by `seconds`.
@@ -746,10 +621,7 @@ impl Chain {
     /// Returns to snapshot `id` (consuming it and every later one), in memory and in the store.
     pub fn revert(&self, id: SnapshotId) -> Result<()> {
         let mut st = self.lock();
-        let snapshot = st
-            .snapshots
-            .remove(&id.0)
-            .ok_or(ChainError::UnknownSnapshot(id.0))?;
+        let snapshot = st.snapshots.remove(&id.0).ok_or(ChainError::UnknownSnapshot(id.0))?;
         st.snapshots.retain(|&k, _| k < id.0);
         st.db = snapshot.db;
         for block in st.blocks.split_off(snapshot.blocks) {
@@ -792,9 +664,5 @@ fn genesis_block(params: &ChainParams) -> StoredBlock {
         ..Default::default()
     };
     let hash = header.hash_slow();
-    StoredBlock {
-        header,
-        hash,
-        transactions: Vec::new(),
-    }
+    StoredBlock { header, hash, transactions: Vec::new() }
 }

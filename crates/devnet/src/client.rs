@@ -8,8 +8,7 @@ use alloy_primitives::{Address, Bytes, TxHash, U256};
 use alloy_rpc_types_eth::{Filter, Log};
 use alloy_signer_local::PrivateKeySigner;
 use automat_chain::{
-    ChainClient, ChainError, DevnetControl, Receipt, Result, RevertDecoder, SnapshotId, TxRequest,
-    sign_request,
+    ChainClient, ChainError, DevnetControl, Receipt, Result, RevertDecoder, SnapshotId, TxRequest, sign_request,
 };
 
 use crate::chain::{Chain, MiningMode, Submitted};
@@ -32,10 +31,7 @@ impl EmbeddedClient {
 
     /// The same chain, signing with another key.
     pub fn with_signer(&self, signer: PrivateKeySigner) -> Self {
-        Self {
-            chain: Arc::clone(&self.chain),
-            signer,
-        }
+        Self { chain: Arc::clone(&self.chain), signer }
     }
 
     /// The chain behind this client.
@@ -51,10 +47,7 @@ impl EmbeddedClient {
     }
 
     fn failed(&self, receipt: &Receipt) -> ChainError {
-        let data = self
-            .chain
-            .output(receipt.transaction_hash)
-            .unwrap_or_default();
+        let data = self.chain.output(receipt.transaction_hash).unwrap_or_default();
         if data.is_empty() && receipt.gas_used > 0 {
             return ChainError::Halted {
                 reason: "transaction failed without revert data".into(),
@@ -95,14 +88,7 @@ impl ChainClient for EmbeddedClient {
                 None => self.chain.estimate_gas(sender, &tx)?,
             };
             let fees = self.chain.fee_quote();
-            let signed = sign_request(
-                &self.signer,
-                self.chain.chain_id(),
-                nonce,
-                gas_limit,
-                fees,
-                &tx,
-            )?;
+            let signed = sign_request(&self.signer, self.chain.chain_id(), nonce, gas_limit, fees, &tx)?;
             match self.chain.submit(signed) {
                 Ok(submitted) => {
                     *next = Some(nonce + 1);
@@ -115,11 +101,7 @@ impl ChainClient for EmbeddedClient {
             }
         };
         let receipt = self.finish(submitted).await?;
-        if receipt.status {
-            Ok(receipt)
-        } else {
-            Err(self.failed(&receipt))
-        }
+        if receipt.status { Ok(receipt) } else { Err(self.failed(&receipt)) }
     }
 
     async fn send_raw(&self, raw: Bytes) -> Result<Receipt> {

@@ -22,23 +22,14 @@ pub(crate) const SPEC: SpecId = SpecId::PRAGUE;
 
 /// Builds the EVM for chain `chain_id` over `db`, executing in `block`. A `simulation` skips the nonce
 /// check and runs at a zero base fee, as `eth_call` and `eth_estimateGas` do.
-pub(crate) fn build_evm(
-    chain_id: u64,
-    db: &mut StateDb,
-    mut block: BlockEnv,
-    simulation: bool,
-) -> DevEvm<'_> {
+pub(crate) fn build_evm(chain_id: u64, db: &mut StateDb, mut block: BlockEnv, simulation: bool) -> DevEvm<'_> {
     let mut cfg = CfgEnv::new_with_spec(SPEC);
     cfg.chain_id = chain_id;
     cfg.disable_nonce_check = simulation;
     if simulation {
         block.basefee = 0;
     }
-    Context::mainnet()
-        .with_db(db)
-        .with_cfg(cfg)
-        .with_block(block)
-        .build_mainnet()
+    Context::mainnet().with_db(db).with_cfg(cfg).with_block(block).build_mainnet()
 }
 
 /// The block environment for executing on top of (or, for calls, at) `header`.
@@ -78,25 +69,18 @@ pub(crate) fn tx_env(tx: &TxEnvelope, caller: Address) -> TxEnv {
         chain_id: tx.chain_id(),
         access_list: tx.access_list().cloned().unwrap_or_default(),
         gas_priority_fee: tx.max_priority_fee_per_gas(),
-        blob_hashes: tx
-            .blob_versioned_hashes()
-            .map(<[B256]>::to_vec)
-            .unwrap_or_default(),
+        blob_hashes: tx.blob_versioned_hashes().map(<[B256]>::to_vec).unwrap_or_default(),
         max_fee_per_blob_gas: tx.max_fee_per_blob_gas().unwrap_or_default(),
         authorization_list: tx
             .authorization_list()
-            .map(|list| {
-                list.iter()
-                    .cloned()
-                    .map(revm::context::either::Either::Left)
-                    .collect()
-            })
+            .map(|list| list.iter().cloned().map(revm::context::either::Either::Left).collect())
             .unwrap_or_default(),
     }
 }
 
 /// A simulated transaction: no signature, no fee, nonce unchecked.
 pub(crate) fn sim_tx_env(
+    chain_id: u64,
     caller: Address,
     to: Option<Address>,
     data: Bytes,
@@ -113,7 +97,7 @@ pub(crate) fn sim_tx_env(
         value,
         data,
         nonce,
-        chain_id: None,
+        chain_id: Some(chain_id),
         gas_priority_fee: Some(0),
         ..Default::default()
     }

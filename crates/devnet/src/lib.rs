@@ -91,10 +91,7 @@ impl Default for DevnetConfig {
 impl DevnetConfig {
     /// The default devnet with `chains` chains.
     pub fn with_chains(chains: u32) -> Self {
-        Self {
-            chains,
-            ..Self::default()
-        }
+        Self { chains, ..Self::default() }
     }
 
     /// Persists under `dir`.
@@ -118,18 +115,12 @@ impl Devnet {
     /// Starts the devnet: opens (or creates) each chain, and the interval miner if asked for.
     pub fn start(config: DevnetConfig) -> Result<Self> {
         if config.chains == 0 {
-            return Err(ChainError::InvalidTransaction(
-                "a devnet needs at least one chain".into(),
-            ));
+            return Err(ChainError::InvalidTransaction("a devnet needs at least one chain".into()));
         }
         let signers = dev_signers(&config.mnemonic, config.accounts)?;
-        let alloc: Vec<_> = signers
-            .iter()
-            .map(|s| (s.address(), config.balance))
-            .collect();
+        let alloc: Vec<_> = signers.iter().map(|s| (s.address(), config.balance)).collect();
         if let Some(dir) = &config.data_dir {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| ChainError::Storage(format!("create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| ChainError::Storage(format!("create {}: {e}", dir.display())))?;
         }
         let decoder = Arc::new(RevertDecoder::new());
         let mut chains = BTreeMap::new();
@@ -143,10 +134,7 @@ impl Devnet {
                 genesis_timestamp: config.genesis_timestamp,
             };
             let store = match &config.data_dir {
-                Some(dir) => Some(store::ChainStore::open(
-                    &dir.join(format!("chain-{chain_id}.redb")),
-                    chain_id,
-                )?),
+                Some(dir) => Some(store::ChainStore::open(&dir.join(format!("chain-{chain_id}.redb")), chain_id)?),
                 None => None,
             };
             let chain = Chain::open(params, &alloc, store, Arc::clone(&decoder))?;
@@ -173,13 +161,7 @@ impl Devnet {
                 }))
             }
         };
-        Ok(Self {
-            chains,
-            signers,
-            decoder,
-            stop,
-            miner,
-        })
+        Ok(Self { chains, signers, decoder, stop, miner })
     }
 
     /// Ids of the hosted chains, ascending.
@@ -189,9 +171,7 @@ impl Devnet {
 
     /// The chain with id `chain_id`.
     pub fn chain(&self, chain_id: u64) -> Result<&Arc<Chain>> {
-        self.chains
-            .get(&chain_id)
-            .ok_or(ChainError::UnknownChain(chain_id))
+        self.chains.get(&chain_id).ok_or(ChainError::UnknownChain(chain_id))
     }
 
     /// The prefunded accounts, in mnemonic order.
@@ -206,20 +186,15 @@ impl Devnet {
 
     /// A client of chain `chain_id` signing with `signer`.
     pub fn client(&self, chain_id: u64, signer: PrivateKeySigner) -> Result<EmbeddedClient> {
-        Ok(EmbeddedClient::new(
-            Arc::clone(self.chain(chain_id)?),
-            signer,
-        ))
+        Ok(EmbeddedClient::new(Arc::clone(self.chain(chain_id)?), signer))
     }
 
     /// A client of chain `chain_id` signing with prefunded account `index`.
     pub fn dev_client(&self, chain_id: u64, index: usize) -> Result<EmbeddedClient> {
-        let signer = self.signers.get(index).cloned().ok_or_else(|| {
-            ChainError::Signer(format!(
-                "no prefunded account {index} (have {})",
-                self.signers.len()
-            ))
-        })?;
+        let signer =
+            self.signers.get(index).cloned().ok_or_else(|| {
+                ChainError::Signer(format!("no prefunded account {index} (have {})", self.signers.len()))
+            })?;
         self.client(chain_id, signer)
     }
 }

@@ -60,8 +60,7 @@ impl StateDiff {
                 if let Some(code) = &account.info.code
                     && account.info.code_hash != KECCAK_EMPTY
                 {
-                    self.code
-                        .push((account.info.code_hash, code.original_bytes()));
+                    self.code.push((account.info.code_hash, code.original_bytes()));
                 }
             }
             let mut info = account.info.clone();
@@ -97,10 +96,7 @@ fn encode_account(info: &AccountInfo) -> [u8; 72] {
 
 fn decode_account(value: &[u8]) -> Result<AccountInfo> {
     if value.len() != 72 {
-        return Err(ChainError::Storage(format!(
-            "account record of {} bytes, expected 72",
-            value.len()
-        )));
+        return Err(ChainError::Storage(format!("account record of {} bytes, expected 72", value.len())));
     }
     let mut nonce = [0u8; 8];
     nonce.copy_from_slice(&value[32..40]);
@@ -132,19 +128,12 @@ pub(crate) struct Loaded {
 impl ChainStore {
     /// Opens (or creates) the store for `chain_id` at `path`; refuses a file written for another chain.
     pub(crate) fn open(path: &Path, chain_id: u64) -> Result<Self> {
-        let db = Database::create(path)
-            .map_err(|e| storage_err(&format!("open {}", path.display()), e))?;
+        let db = Database::create(path).map_err(|e| storage_err(&format!("open {}", path.display()), e))?;
         let store = Self { db };
-        let txn = store
-            .db
-            .begin_write()
-            .map_err(|e| storage_err("begin", e))?;
+        let txn = store.db.begin_write().map_err(|e| storage_err("begin", e))?;
         {
             let mut meta = txn.open_table(META).map_err(|e| storage_err("meta", e))?;
-            let existing = meta
-                .get("chain_id")
-                .map_err(|e| storage_err("meta", e))?
-                .map(|v| v.value().to_vec());
+            let existing = meta.get("chain_id").map_err(|e| storage_err("meta", e))?.map(|v| v.value().to_vec());
             match existing {
                 Some(bytes) if bytes.as_slice() != chain_id.to_be_bytes() => {
                     return Err(ChainError::Storage(format!(
@@ -154,18 +143,14 @@ impl ChainStore {
                 }
                 Some(_) => {}
                 None => {
-                    meta.insert("chain_id", chain_id.to_be_bytes().as_slice())
-                        .map_err(|e| storage_err("meta", e))?;
+                    meta.insert("chain_id", chain_id.to_be_bytes().as_slice()).map_err(|e| storage_err("meta", e))?;
                 }
             }
             // Create the other tables so reads of a fresh file find them.
-            txn.open_table(ACCOUNTS)
-                .map_err(|e| storage_err("accounts", e))?;
-            txn.open_table(STORAGE)
-                .map_err(|e| storage_err("storage", e))?;
+            txn.open_table(ACCOUNTS).map_err(|e| storage_err("accounts", e))?;
+            txn.open_table(STORAGE).map_err(|e| storage_err("storage", e))?;
             txn.open_table(CODE).map_err(|e| storage_err("code", e))?;
-            txn.open_table(BLOCKS)
-                .map_err(|e| storage_err("blocks", e))?;
+            txn.open_table(BLOCKS).map_err(|e| storage_err("blocks", e))?;
         }
         txn.commit().map_err(|e| storage_err("commit", e))?;
         Ok(store)
@@ -173,13 +158,8 @@ impl ChainStore {
 
     /// Everything stored, or `None` for a fresh file.
     pub(crate) fn load(&self) -> Result<Option<Loaded>> {
-        let txn = self
-            .db
-            .begin_read()
-            .map_err(|e| storage_err("begin read", e))?;
-        let blocks_table = txn
-            .open_table(BLOCKS)
-            .map_err(|e| storage_err("blocks", e))?;
+        let txn = self.db.begin_read().map_err(|e| storage_err("begin read", e))?;
+        let blocks_table = txn.open_table(BLOCKS).map_err(|e| storage_err("blocks", e))?;
         let mut blocks = Vec::new();
         for entry in blocks_table.iter().map_err(|e| storage_err("blocks", e))? {
             let (number, value) = entry.map_err(|e| storage_err("blocks", e))?;
@@ -200,9 +180,7 @@ impl ChainStore {
 
         let mut db = StateDb::default();
         let code_table = txn.open_table(CODE).map_err(|e| storage_err("code", e))?;
-        let accounts = txn
-            .open_table(ACCOUNTS)
-            .map_err(|e| storage_err("accounts", e))?;
+        let accounts = txn.open_table(ACCOUNTS).map_err(|e| storage_err("accounts", e))?;
         for entry in accounts.iter().map_err(|e| storage_err("accounts", e))? {
             let (key, value) = entry.map_err(|e| storage_err("accounts", e))?;
             let address = Address::from_slice(key.value());
@@ -211,26 +189,19 @@ impl ChainStore {
                 let code = code_table
                     .get(info.code_hash.as_slice())
                     .map_err(|e| storage_err("code", e))?
-                    .ok_or_else(|| {
-                        ChainError::Storage(format!("code {} of {address} missing", info.code_hash))
-                    })?;
+                    .ok_or_else(|| ChainError::Storage(format!("code {} of {address} missing", info.code_hash)))?;
                 let bytecode = Bytecode::new_raw_checked(Bytes::copy_from_slice(code.value()))
                     .map_err(|e| storage_err(&format!("code of {address}"), e))?;
                 info.code = Some(bytecode);
             }
             db.insert_account_info(address, info);
         }
-        let storage = txn
-            .open_table(STORAGE)
-            .map_err(|e| storage_err("storage", e))?;
+        let storage = txn.open_table(STORAGE).map_err(|e| storage_err("storage", e))?;
         for entry in storage.iter().map_err(|e| storage_err("storage", e))? {
             let (key, value) = entry.map_err(|e| storage_err("storage", e))?;
             let key = key.value();
             if key.len() != 52 {
-                return Err(ChainError::Storage(format!(
-                    "storage key of {} bytes",
-                    key.len()
-                )));
+                return Err(ChainError::Storage(format!("storage key of {} bytes", key.len())));
             }
             let address = Address::from_slice(&key[..20]);
             let slot = U256::from_be_slice(&key[20..]);
@@ -244,16 +215,10 @@ impl ChainStore {
     pub(crate) fn write_block(&self, diff: &StateDiff, block: &StoredBlock) -> Result<()> {
         let txn = self.db.begin_write().map_err(|e| storage_err("begin", e))?;
         {
-            let mut accounts = txn
-                .open_table(ACCOUNTS)
-                .map_err(|e| storage_err("accounts", e))?;
-            let mut storage = txn
-                .open_table(STORAGE)
-                .map_err(|e| storage_err("storage", e))?;
+            let mut accounts = txn.open_table(ACCOUNTS).map_err(|e| storage_err("accounts", e))?;
+            let mut storage = txn.open_table(STORAGE).map_err(|e| storage_err("storage", e))?;
             let mut code = txn.open_table(CODE).map_err(|e| storage_err("code", e))?;
-            let mut blocks = txn
-                .open_table(BLOCKS)
-                .map_err(|e| storage_err("blocks", e))?;
+            let mut blocks = txn.open_table(BLOCKS).map_err(|e| storage_err("blocks", e))?;
             for address in &diff.cleared {
                 let start = slot_key(address, &U256::ZERO);
                 let end = slot_key(address, &U256::MAX);
@@ -262,8 +227,7 @@ impl ChainStore {
                     .map_err(|e| storage_err("clear storage", e))?;
             }
             for (hash, bytes) in &diff.code {
-                code.insert(hash.as_slice(), bytes.as_ref())
-                    .map_err(|e| storage_err("code", e))?;
+                code.insert(hash.as_slice(), bytes.as_ref()).map_err(|e| storage_err("code", e))?;
             }
             for (address, info) in &diff.accounts {
                 let key = account_key(address);
@@ -276,9 +240,7 @@ impl ChainStore {
             for (address, slot, value) in &diff.storage {
                 let key = slot_key(address, slot);
                 if value.is_zero() {
-                    storage
-                        .remove(key.as_slice())
-                        .map_err(|e| storage_err("storage", e))?;
+                    storage.remove(key.as_slice()).map_err(|e| storage_err("storage", e))?;
                 } else {
                     storage
                         .insert(key.as_slice(), value.to_be_bytes::<32>().as_slice())
@@ -286,42 +248,23 @@ impl ChainStore {
                 }
             }
             let encoded = serde_json::to_vec(block).map_err(|e| storage_err("encode block", e))?;
-            blocks
-                .insert(block.header.number, encoded.as_slice())
-                .map_err(|e| storage_err("block", e))?;
+            blocks.insert(block.header.number, encoded.as_slice()).map_err(|e| storage_err("block", e))?;
         }
         txn.commit().map_err(|e| storage_err("commit", e))
     }
 
     /// Replaces everything stored with `db` and `blocks` (after a revert to a snapshot).
-    pub(crate) fn rewrite(
-        &self,
-        db: &StateDb,
-        blocks: &[std::sync::Arc<StoredBlock>],
-    ) -> Result<()> {
+    pub(crate) fn rewrite(&self, db: &StateDb, blocks: &[std::sync::Arc<StoredBlock>]) -> Result<()> {
         let txn = self.db.begin_write().map_err(|e| storage_err("begin", e))?;
         {
-            let mut accounts = txn
-                .open_table(ACCOUNTS)
-                .map_err(|e| storage_err("accounts", e))?;
-            let mut storage = txn
-                .open_table(STORAGE)
-                .map_err(|e| storage_err("storage", e))?;
+            let mut accounts = txn.open_table(ACCOUNTS).map_err(|e| storage_err("accounts", e))?;
+            let mut storage = txn.open_table(STORAGE).map_err(|e| storage_err("storage", e))?;
             let mut code = txn.open_table(CODE).map_err(|e| storage_err("code", e))?;
-            let mut block_table = txn
-                .open_table(BLOCKS)
-                .map_err(|e| storage_err("blocks", e))?;
-            accounts
-                .retain(|_, _| false)
-                .map_err(|e| storage_err("accounts", e))?;
-            storage
-                .retain(|_, _| false)
-                .map_err(|e| storage_err("storage", e))?;
-            code.retain(|_, _| false)
-                .map_err(|e| storage_err("code", e))?;
-            block_table
-                .retain(|_, _| false)
-                .map_err(|e| storage_err("blocks", e))?;
+            let mut block_table = txn.open_table(BLOCKS).map_err(|e| storage_err("blocks", e))?;
+            accounts.retain(|_, _| false).map_err(|e| storage_err("accounts", e))?;
+            storage.retain(|_, _| false).map_err(|e| storage_err("storage", e))?;
+            code.retain(|_, _| false).map_err(|e| storage_err("code", e))?;
+            block_table.retain(|_, _| false).map_err(|e| storage_err("blocks", e))?;
             for (address, account) in &db.cache.accounts {
                 if matches!(account.account_state, AccountState::NotExisting) {
                     continue;
@@ -333,26 +276,19 @@ impl ChainStore {
                 for (slot, value) in &account.storage {
                     if !value.is_zero() {
                         storage
-                            .insert(
-                                slot_key(address, slot).as_slice(),
-                                value.to_be_bytes::<32>().as_slice(),
-                            )
+                            .insert(slot_key(address, slot).as_slice(), value.to_be_bytes::<32>().as_slice())
                             .map_err(|e| storage_err("storage", e))?;
                     }
                 }
             }
             for (hash, bytecode) in &db.cache.contracts {
                 if *hash != KECCAK_EMPTY && !hash.is_zero() {
-                    code.insert(hash.as_slice(), bytecode.original_byte_slice())
-                        .map_err(|e| storage_err("code", e))?;
+                    code.insert(hash.as_slice(), bytecode.original_byte_slice()).map_err(|e| storage_err("code", e))?;
                 }
             }
             for block in blocks {
-                let encoded = serde_json::to_vec(block.as_ref())
-                    .map_err(|e| storage_err("encode block", e))?;
-                block_table
-                    .insert(block.header.number, encoded.as_slice())
-                    .map_err(|e| storage_err("block", e))?;
+                let encoded = serde_json::to_vec(block.as_ref()).map_err(|e| storage_err("encode block", e))?;
+                block_table.insert(block.header.number, encoded.as_slice()).map_err(|e| storage_err("block", e))?;
             }
         }
         txn.commit().map_err(|e| storage_err("commit", e))
