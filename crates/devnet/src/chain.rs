@@ -478,7 +478,8 @@ impl Chain {
         let nonce = db_mut(&mut st).basic(from).ok().flatten().map_or(0, |a| a.nonce);
         let limit = self.params.block_gas_limit;
         let run = |st: &mut ChainState, gas: u64| {
-            let tx = sim_tx_env(self.params.chain_id, from, request.to, request.data.clone(), request.value, gas, nonce);
+            let tx =
+                sim_tx_env(self.params.chain_id, from, request.to, request.data.clone(), request.value, gas, nonce);
             self.simulate(st, env.clone(), tx)
         };
         let first = self.check(run(&mut st, limit)?)?;
