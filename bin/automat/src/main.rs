@@ -1,1 +1,101 @@
-fn main() {}
+//! `automat`: the command line of the autonomous vending network. It wires the crates together and owns
+//! no logic of its own.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use eyre::{Result, WrapErr};
+
+mod devnet;
+
+/// Autonomous crypto vending machines across EVM chains.
+#[derive(Debug, Parser)]
+#[command(name = "automat", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Measure a part of the system against a baseline measured in the same run.
+    Bench {
+        #[command(subcommand)]
+        area: BenchArea,
+    },
+    /// Inspect or grow an embedded devnet kept in a data directory.
+    Devnet(devnet::DevnetArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchArea {
+    /// ERC-20 transfers through the embedded chain client versus bare revm (and optionally Hardhat).
+    Chain(ChainBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct ChainBenchArgs {
+    /// Signed transfers per run.
+    #[arg(long, default_value_t = 10_000)]
+    transfers: usize,
+    /// Rounds per path; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Also measure a Hardhat node over JSON-RPC (needs node and `npm ci --prefix contracts`).
+    #[arg(long)]
+    vs_hardhat: bool,
+    /// Transfers sent to Hardhat.
+    #[arg(long, default_value_t = 1_000)]
+    hardhat_transfers: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Bench { area: BenchArea::Chain(args) } => bench_chain(args).await,
+        Command::Devnet(args) => devnet::run(args).await,
+    }
+}
+
+async fn bench_chain(args: ChainBenchArgs) -> Result<()> {
+    let config = automat_bench::chain::ChainBenchConfig {
+        transfers: args.transfers,
+        rounds: args.rounds,
+        vs_hardhat: args.vs_hardhat,
+        hardhat_transfers: args.hardhat_transfers,
+        progress: true,
+    };
+    let report = automat_bench::chain::run(&config).await.wrap_err("chain benchmark failed")?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    println!("chain benchmark: {} ERC-20 transfers, median of {} rounds", report.transfers, report.rounds);
+    println!("  signing            {:>10.1} µs/tx", report.sign_us_per_tx);
+    println!("  embedded client    {:>10.0} tx/s", report.embedded_tps);
+    println!("  bare revm          {:>10.0} tx/s", report.raw_revm_tps);
+    println!("  ratio              {:>10.3}   (embedded / bare revm; goal ≥ 0.7)", report.ratio);
+    if let (Some(tps), Some(speedup)) = (report.hardhat_tps, report.speedup_vs_hardhat) {
+        println!("  hardhat JSON-RPC   {:>10.0} tx/s", tps);
+        println!("  speedup vs hardhat {:>10.1}×  (goal ≥ 50)", speedup);
+    }
+    println!("  gas per transfer   {:>10}", report.gas_per_transfer);
+    Ok(())
+}

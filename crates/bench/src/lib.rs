@@ -1,1 +1,24 @@
-//! placeholder
+//! Benchmarks behind `automat bench <area>`. Each one measures a baseline in the same run and reports
+//! ratios against it, as one JSON object whose field names are a public interface.
+//!
+//! - [`chain`]: the embedded chain client path against bare revm (and optionally a Hardhat node).
+#![forbid(unsafe_code)]
+
+pub mod chain;
+
+/// Why a benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A chain operation failed.
+    #[error("chain: {0}")]
+    Chain(#[from] automat_chain::ChainError),
+    /// The Hardhat node could not be started.
+    #[error("hardhat: {0}")]
+    Hardhat(#[from] automat_hardhat::HardhatError),
+    /// The benchmark's own checks failed (a transfer that should succeed did not, results disagree).
+    #[error("benchmark invalid: {0}")]
+    Invalid(String),
+}
+
+/// Result alias for benchmarks.
+pub type Result<T, E = BenchError> = std::result::Result<T, E>;

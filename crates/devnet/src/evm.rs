@@ -1,4 +1,6 @@
 //! The revm side of the devnet: building the EVM, block environments, and transactions from alloy types.
+//! [`tx_env`] and [`SPEC`] are public so baselines (the chain benchmark's bare-revm run) execute exactly
+//! what the devnet executes.
 
 use alloy_consensus::{Header, Transaction, TxEnvelope, Typed2718};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
@@ -18,7 +20,7 @@ pub(crate) type StateDb = CacheDB<EmptyDB>;
 pub(crate) type DevEvm<'a> = MainnetEvm<revm::handler::MainnetContext<&'a mut StateDb>>;
 
 /// The hard fork every devnet chain runs.
-pub(crate) const SPEC: SpecId = SpecId::PRAGUE;
+pub const SPEC: SpecId = SpecId::PRAGUE;
 
 /// Builds the EVM for chain `chain_id` over `db`, executing in `block`. A `simulation` skips the nonce
 /// check and runs at a zero base fee, as `eth_call` and `eth_estimateGas` do.
@@ -56,7 +58,7 @@ pub(crate) fn prevrandao(chain_id: u64, number: u64) -> B256 {
 }
 
 /// The revm transaction for a signed envelope whose sender was recovered as `caller`.
-pub(crate) fn tx_env(tx: &TxEnvelope, caller: Address) -> TxEnv {
+pub fn tx_env(tx: &TxEnvelope, caller: Address) -> TxEnv {
     TxEnv {
         tx_type: tx.ty(),
         caller,

@@ -19,7 +19,7 @@
 mod block;
 mod chain;
 mod client;
-mod evm;
+pub mod evm;
 mod store;
 
 use std::{
