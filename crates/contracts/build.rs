@@ -13,10 +13,9 @@ fn collect(dir: &Path, root: &Path, found: &mut Vec<String>) {
             collect(&path, root, found);
         } else if path.extension().is_some_and(|e| e == "json")
             && path.file_name().is_some_and(|n| n != "manifest.json")
+            && let Ok(rel) = path.strip_prefix(root)
         {
-            if let Ok(rel) = path.strip_prefix(root) {
-                found.push(rel.to_string_lossy().replace('\\', "/"));
-            }
+            found.push(rel.to_string_lossy().replace('\\', "/"));
         }
     }
 }

@@ -12,7 +12,7 @@ pub enum ChainError {
     #[error("execution reverted: {decoded}{}", tx_hash.map(|h| format!(" (tx {h})")).unwrap_or_default())]
     Reverted {
         /// The decoded revert (custom error, `Error(string)`, `Panic(uint256)`, or raw data).
-        decoded: DecodedRevert,
+        decoded: Box<DecodedRevert>,
         /// The raw revert data.
         data: Bytes,
         /// The mined transaction, when the revert happened on chain rather than in simulation.

@@ -114,7 +114,7 @@ impl Artifact {
         if linked {
             Ok(self)
         } else {
-            Err(ArtifactError::UnknownLibrary { contract: self.contract_name.clone(), library: library.to_string() })
+            Err(ArtifactError::UnknownLibrary { contract: self.contract_name, library: library.to_string() })
         }
     }
 

@@ -451,9 +451,11 @@ impl Chain {
     fn check(&self, result: ExecutionResult) -> Result<ExecutionResult> {
         match &result {
             ExecutionResult::Success { .. } => Ok(result),
-            ExecutionResult::Revert { output, .. } => {
-                Err(ChainError::Reverted { decoded: self.decoder.decode(output), data: output.clone(), tx_hash: None })
-            }
+            ExecutionResult::Revert { output, .. } => Err(ChainError::Reverted {
+                decoded: Box::new(self.decoder.decode(output)),
+                data: output.clone(),
+                tx_hash: None,
+            }),
             ExecutionResult::Halt { reason, .. } => {
                 Err(ChainError::Halted { reason: format!("{reason:?}"), gas_used: result.tx_gas_used() })
             }

@@ -55,7 +55,7 @@ impl EmbeddedClient {
             };
         }
         ChainError::Reverted {
-            decoded: self.chain.decoder().decode(&data),
+            decoded: Box::new(self.chain.decoder().decode(&data)),
             data,
             tx_hash: Some(receipt.transaction_hash),
         }

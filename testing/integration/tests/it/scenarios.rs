@@ -43,7 +43,8 @@ async fn deploy_vault<C: ChainClient>(owner: &C, token: Address, max_deposit: U2
 /// checks the sender paid exactly `gas_used × effective_gas_price` for it.
 pub(crate) async fn erc20_transfer_and_events<C: ChainClient>(alice: C, bob: C) {
     let token = deploy_token(&alice).await;
-    let balance = alice.call_sol(token, &TestToken::balanceOfCall { account: alice.sender() }).await.expect("balanceOf");
+    let balance =
+        alice.call_sol(token, &TestToken::balanceOfCall { account: alice.sender() }).await.expect("balanceOf");
     assert_eq!(balance, supply());
 
     let eth_before = alice.balance(alice.sender()).await.expect("eth balance");
@@ -81,7 +82,8 @@ pub(crate) async fn erc20_transfer_and_events<C: ChainClient>(alice: C, bob: C) 
     let from_bob = filter.topic1(bob.sender().into_word());
     assert_eq!(alice.logs(&from_bob).await.expect("logs").len(), 1);
 
-    let bob_balance = bob.call_sol(token, &TestToken::balanceOfCall { account: bob.sender() }).await.expect("balanceOf");
+    let bob_balance =
+        bob.call_sol(token, &TestToken::balanceOfCall { account: bob.sender() }).await.expect("balanceOf");
     assert_eq!(bob_balance, amount - U256::from(5));
 }
 
@@ -131,10 +133,8 @@ pub(crate) async fn time_travel_unlocks_the_vault<C: DevnetControl>(alice: C) {
     let vault = deploy_vault(&alice, token, supply()).await;
     let amount = U256::from(777);
     alice.send_sol(token, &TestToken::approveCall { spender: vault, value: amount }).await.expect("approve");
-    let receipt = alice
-        .send_sol(vault, &TimeLockedVault::depositCall { amount, duration: 3_600 })
-        .await
-        .expect("deposit");
+    let receipt =
+        alice.send_sol(vault, &TimeLockedVault::depositCall { amount, duration: 3_600 }).await.expect("deposit");
     let deposited = receipt.events::<TimeLockedVault::Deposited>();
     assert_eq!(deposited.len(), 1);
     let unlock_at = deposited[0].unlockAt;
@@ -150,7 +150,10 @@ pub(crate) async fn time_travel_unlocks_the_vault<C: DevnetControl>(alice: C) {
     assert!(after >= unlock_at);
 
     let receipt = alice.send_sol(vault, &TimeLockedVault::withdrawCall {}).await.expect("unlocked");
-    assert_eq!(receipt.events::<TimeLockedVault::Withdrawn>(), vec![TimeLockedVault::Withdrawn { owner: alice.sender(), amount }]);
+    assert_eq!(
+        receipt.events::<TimeLockedVault::Withdrawn>(),
+        vec![TimeLockedVault::Withdrawn { owner: alice.sender(), amount }]
+    );
 
     // An exact next-block timestamp is honoured.
     let target = after + 10_000;
@@ -166,14 +169,18 @@ pub(crate) async fn snapshot_and_revert<C: DevnetControl>(alice: C, bob: C) {
     let height = alice.block_number().await.expect("height");
     let bob_eth = alice.balance(bob.sender()).await.expect("balance");
 
-    alice.send_sol(token, &TestToken::transferCall { to: bob.sender(), value: U256::from(99) }).await.expect("transfer");
+    alice
+        .send_sol(token, &TestToken::transferCall { to: bob.sender(), value: U256::from(99) })
+        .await
+        .expect("transfer");
     alice.send(TxRequest::transfer(bob.sender(), U256::from(12_345))).await.expect("eth transfer");
     assert_eq!(alice.balance(bob.sender()).await.expect("balance"), bob_eth + U256::from(12_345));
 
     alice.revert(snapshot).await.expect("revert");
     assert_eq!(alice.block_number().await.expect("height"), height);
     assert_eq!(alice.balance(bob.sender()).await.expect("balance"), bob_eth);
-    let bob_tokens = alice.call_sol(token, &TestToken::balanceOfCall { account: bob.sender() }).await.expect("balanceOf");
+    let bob_tokens =
+        alice.call_sol(token, &TestToken::balanceOfCall { account: bob.sender() }).await.expect("balanceOf");
     assert_eq!(bob_tokens, U256::ZERO);
     // Sending still works after the revert (nonces re-read from the chain).
     alice.send(TxRequest::transfer(bob.sender(), U256::from(1))).await.expect("send after revert");
