@@ -177,6 +177,7 @@ fn raw_round(signed: &[TxEnvelope], deployer: Address, progress: &ProgressBar) -
     let deploy = revm::context::TxEnv {
         caller: deployer,
         gas_limit: 5_000_000,
+        gas_price: MAX_FEE,
         kind: TxKind::Create,
         data: token_init_code(deployer),
         chain_id: Some(DEVNET_CHAIN_ID_BASE),

@@ -5,11 +5,11 @@
 use alloy_consensus::{Header, Transaction, TxEnvelope, Typed2718};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use revm::{
-    Context, MainBuilder, MainContext,
-    context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
+    Context, MainContext,
+    context::{BlockEnv, CfgEnv, Evm, FrameStack, TxEnv, result::ExecutionResult},
     context_interface::block::BlobExcessGasAndPrice,
     database::{CacheDB, EmptyDB},
-    handler::MainnetEvm,
+    handler::{EthPrecompiles, MainnetEvm, instructions::EthInstructions},
     primitives::hardfork::SpecId,
 };
 
@@ -31,7 +31,16 @@ pub(crate) fn build_evm(chain_id: u64, db: &mut StateDb, mut block: BlockEnv, si
     if simulation {
         block.basefee = 0;
     }
-    Context::mainnet().with_db(db).with_cfg(cfg).with_block(block).build_mainnet()
+    // Built by hand rather than with `build_mainnet`, which preallocates eight call frames (each with
+    // its own 32 KiB stack) on every build: the devnet builds one EVM per block, and most transactions
+    // never go deeper than a frame or two.
+    Evm {
+        ctx: Context::mainnet().with_db(db).with_cfg(cfg).with_block(block),
+        inspector: (),
+        instruction: EthInstructions::new_mainnet_with_spec(SPEC),
+        precompiles: EthPrecompiles::new(SPEC),
+        frame_stack: FrameStack::new(),
+    }
 }
 
 /// The block environment for executing on top of (or, for calls, at) `header`.

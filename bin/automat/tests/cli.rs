@@ -1,0 +1,51 @@
+//! The CLI's public output: the JSON field names of `automat bench chain --json` are an interface.
+
+use std::process::Command;
+
+fn automat() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_automat"))
+}
+
+#[test]
+fn bench_chain_json_has_the_documented_fields() {
+    let output = automat()
+        .args(["bench", "chain", "--json", "--transfers", "300", "--rounds", "1"])
+        .output()
+        .expect("runs automat");
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    for field in ["transfers", "rounds", "sign_us_per_tx", "embedded_tps", "raw_revm_tps", "ratio", "gas_per_transfer"]
+    {
+        assert!(report.get(field).is_some(), "missing {field} in {report}");
+    }
+    assert_eq!(report["transfers"], 300);
+    let ratio = report["ratio"].as_f64().expect("number");
+    let embedded = report["embedded_tps"].as_f64().expect("number");
+    let raw = report["raw_revm_tps"].as_f64().expect("number");
+    assert!((ratio - embedded / raw).abs() < 1e-9, "ratio is embedded / raw");
+    assert!(report.get("hardhat_tps").is_none(), "hardhat fields only with --vs-hardhat");
+}
+
+#[test]
+fn devnet_commands_persist_between_invocations() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    let run = |args: &[&str]| {
+        let output =
+            automat().args(["devnet", "--data-dir", data_dir, "--chains", "1"]).args(args).output().expect("runs");
+        assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).expect("utf-8")
+    };
+    run(&["send", "0x00000000000000000000000000000000000000b0", "12345"]);
+    run(&["mine", "4"]);
+    let status = run(&["status"]);
+    assert!(status.contains("block 5 at"), "one transfer and four empty blocks survive restarts:\n{status}");
+}
+
+#[test]
+fn bad_input_fails_with_a_clear_message() {
+    let output = automat().args(["bench", "chain", "--transfers", "0"]).output().expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("transfers and rounds must be positive"), "{stderr}");
+}
