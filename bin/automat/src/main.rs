@@ -47,6 +47,9 @@ struct ChainBenchArgs {
     /// Transfers sent to Hardhat.
     #[arg(long, default_value_t = 1_000)]
     hardhat_transfers: usize,
+    /// Transfers sent to a devnet persisting every block to a data directory (0 skips it).
+    #[arg(long, default_value_t = 1_000)]
+    persisted_transfers: usize,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -80,6 +83,7 @@ async fn bench_chain(args: ChainBenchArgs) -> Result<()> {
         rounds: args.rounds,
         vs_hardhat: args.vs_hardhat,
         hardhat_transfers: args.hardhat_transfers,
+        persisted_transfers: args.persisted_transfers,
         progress: true,
     };
     let report = automat_bench::chain::run(&config).await.wrap_err("chain benchmark failed")?;
@@ -92,6 +96,9 @@ async fn bench_chain(args: ChainBenchArgs) -> Result<()> {
     println!("  embedded client    {:>10.0} tx/s", report.embedded_tps);
     println!("  bare revm          {:>10.0} tx/s", report.raw_revm_tps);
     println!("  ratio              {:>10.3}   (embedded / bare revm; goal ≥ 0.7)", report.ratio);
+    if let Some(tps) = report.embedded_persisted_tps {
+        println!("  embedded, on disk  {:>10.0} tx/s  (one durable redb commit per block)", tps);
+    }
     if let (Some(tps), Some(speedup)) = (report.hardhat_tps, report.speedup_vs_hardhat) {
         println!("  hardhat JSON-RPC   {:>10.0} tx/s", tps);
         println!("  speedup vs hardhat {:>10.1}×  (goal ≥ 50)", speedup);

@@ -45,13 +45,23 @@ pub struct ChainBenchConfig {
     pub vs_hardhat: bool,
     /// Transfers sent to Hardhat (it runs at ~hundreds per second, so fewer are enough).
     pub hardhat_transfers: usize,
+    /// Transfers sent to a devnet persisting to a data directory (every block is one durable redb
+    /// commit); 0 skips this measurement.
+    pub persisted_transfers: usize,
     /// Show progress bars (on stderr).
     pub progress: bool,
 }
 
 impl Default for ChainBenchConfig {
     fn default() -> Self {
-        Self { transfers: 10_000, rounds: 3, vs_hardhat: false, hardhat_transfers: 1_000, progress: true }
+        Self {
+            transfers: 10_000,
+            rounds: 3,
+            vs_hardhat: false,
+            hardhat_transfers: 1_000,
+            persisted_transfers: 1_000,
+            progress: true,
+        }
     }
 }
 
@@ -76,6 +86,9 @@ pub struct ChainBenchReport {
     /// Transfers sent to Hardhat.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hardhat_transfers: Option<usize>,
+    /// Transfers per second through the embedded client when the devnet persists every block to disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedded_persisted_tps: Option<f64>,
     /// `embedded_tps / hardhat_tps`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub speedup_vs_hardhat: Option<f64>,
@@ -144,9 +157,16 @@ fn bar(enabled: bool, len: usize, what: &str) -> ProgressBar {
     bar
 }
 
-/// One embedded round: fresh devnet, deploy, submit every signed transfer through the client.
-async fn embedded_round(signed: &[Bytes], progress: &ProgressBar) -> Result<(Duration, u64, Address)> {
-    let devnet = Devnet::start(DevnetConfig::with_chains(1))?;
+/// One embedded round: fresh devnet (in memory, or persisting to `data_dir`), deploy, submit every signed
+/// transfer through the client.
+async fn embedded_round(
+    signed: &[Bytes],
+    data_dir: Option<&std::path::Path>,
+    progress: &ProgressBar,
+) -> Result<(Duration, u64, Address)> {
+    let mut config = DevnetConfig::with_chains(1);
+    config.data_dir = data_dir.map(Into::into);
+    let devnet = Devnet::start(config)?;
     let client = devnet.dev_client(DEVNET_CHAIN_ID_BASE, 0)?;
     let token = client.deploy(token_init_code(client.sender())).await?.address;
     let start = Instant::now();
@@ -258,7 +278,7 @@ pub async fn run(config: &ChainBenchConfig) -> Result<ChainBenchReport> {
     let mut gas_raw = 0;
     for round in 0..config.rounds {
         let progress = bar(config.progress, signed.len(), &format!("embedded {}/{}", round + 1, config.rounds));
-        let (elapsed, gas, deployed) = embedded_round(&signed, &progress).await?;
+        let (elapsed, gas, deployed) = embedded_round(&signed, None, &progress).await?;
         progress.finish_and_clear();
         if deployed != token {
             return Err(BenchError::Invalid(format!("token deployed at {deployed}, transfers signed for {token}")));
@@ -278,6 +298,17 @@ pub async fn run(config: &ChainBenchConfig) -> Result<ChainBenchReport> {
     let embedded_tps = median(embedded);
     let raw_revm_tps = median(raw);
 
+    let embedded_persisted_tps = if config.persisted_transfers > 0 {
+        let count = config.persisted_transfers.min(signed.len());
+        let dir = tempfile::tempdir().map_err(|e| BenchError::Invalid(format!("temporary data directory: {e}")))?;
+        let progress = bar(config.progress, count, "embedded, persisted");
+        let (elapsed, _, _) = embedded_round(&signed[..count], Some(dir.path()), &progress).await?;
+        progress.finish_and_clear();
+        Some(count as f64 / elapsed.as_secs_f64())
+    } else {
+        None
+    };
+
     let (hardhat_tps, hardhat_transfers, speedup_vs_hardhat) = if config.vs_hardhat {
         let tps = hardhat_tps(config).await?;
         (Some(tps), Some(config.hardhat_transfers), Some(embedded_tps / tps))
@@ -294,6 +325,7 @@ pub async fn run(config: &ChainBenchConfig) -> Result<ChainBenchReport> {
         ratio: embedded_tps / raw_revm_tps,
         hardhat_tps,
         hardhat_transfers,
+        embedded_persisted_tps,
         speedup_vs_hardhat,
         gas_per_transfer: gas_embedded,
     })
