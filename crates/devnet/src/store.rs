@@ -57,11 +57,13 @@ impl StateDiff {
             }
             if account.is_created() {
                 self.cleared.push(*address);
-                if let Some(code) = &account.info.code
-                    && account.info.code_hash != KECCAK_EMPTY
-                {
-                    self.code.push((account.info.code_hash, code.original_bytes()));
-                }
+            }
+            // Code arrives with creations, and also without one (an EIP-7702 delegation designator set
+            // on an EOA); `write_block` stores each code hash once.
+            if let Some(code) = &account.info.code
+                && account.info.code_hash != KECCAK_EMPTY
+            {
+                self.code.push((account.info.code_hash, code.original_bytes()));
             }
             let mut info = account.info.clone();
             info.code = None;
@@ -227,7 +229,9 @@ impl ChainStore {
                     .map_err(|e| storage_err("clear storage", e))?;
             }
             for (hash, bytes) in &diff.code {
-                code.insert(hash.as_slice(), bytes.as_ref()).map_err(|e| storage_err("code", e))?;
+                if code.get(hash.as_slice()).map_err(|e| storage_err("code", e))?.is_none() {
+                    code.insert(hash.as_slice(), bytes.as_ref()).map_err(|e| storage_err("code", e))?;
+                }
             }
             for (address, info) in &diff.accounts {
                 let key = account_key(address);

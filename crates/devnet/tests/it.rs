@@ -283,3 +283,48 @@ proptest! {
         })?;
     }
 }
+
+/// An EIP-7702 delegation gives an EOA code without a creation; it must survive a restart too.
+#[tokio::test]
+async fn eip7702_delegation_is_executed_and_persisted() {
+    use alloy_consensus::TxEip7702;
+    use alloy_eips::eip7702::Authorization;
+    use alloy_signer::SignerSync;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = DevnetConfig::with_chains(1).persist_to(dir.path());
+    let devnet = Devnet::start(config.clone()).expect("starts");
+    let deployer = devnet.dev_client(DEVNET_CHAIN_ID_BASE, 0).expect("client");
+    let token = deploy_token(&deployer).await;
+    let eoa = devnet.signers()[3].clone();
+    let client = devnet.client(DEVNET_CHAIN_ID_BASE, eoa.clone()).expect("client");
+
+    // The EOA delegates to the token's code, authorising with its next nonce + 1 (it also sends the tx).
+    let nonce = client.nonce(eoa.address()).await.expect("nonce");
+    let authorization = Authorization { chain_id: U256::from(DEVNET_CHAIN_ID_BASE), address: token, nonce: nonce + 1 };
+    let signature = eoa.sign_hash_sync(&authorization.signature_hash()).expect("signs");
+    let mut tx = TxEip7702 {
+        chain_id: DEVNET_CHAIN_ID_BASE,
+        nonce,
+        gas_limit: 100_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1_000_000,
+        to: eoa.address(),
+        // Calls the EOA itself, which now runs the token's code.
+        input: alloy_sol_types::SolCall::abi_encode(&TestToken::balanceOfCall { account: eoa.address() }).into(),
+        authorization_list: vec![authorization.into_signed(signature)],
+        ..Default::default()
+    };
+    let tx_signature = eoa.sign_transaction_sync(&mut tx).expect("signs");
+    let envelope: alloy_consensus::TxEnvelope = tx.into_signed(tx_signature).into();
+    let receipt = client.send_raw(envelope.encoded_2718().into()).await.expect("mined");
+    assert!(receipt.status);
+    let code = client.code(eoa.address()).await.expect("code");
+    assert_eq!(&code[..3], &[0xef, 0x01, 0x00], "delegation designator set");
+    assert_eq!(&code[3..], token.as_slice());
+    drop((client, deployer, devnet));
+
+    let devnet = Devnet::start(config).expect("restarts");
+    let client = devnet.dev_client(DEVNET_CHAIN_ID_BASE, 3).expect("client");
+    assert_eq!(client.code(eoa.address()).await.expect("code"), code, "delegation survives the restart");
+}
