@@ -23,6 +23,9 @@ pub(crate) struct StoredTx {
     pub(crate) envelope: TxEnvelope,
     /// Its receipt.
     pub(crate) receipt: Receipt,
-    /// Return data, or revert data for a failed transaction.
+    /// Return data, or revert data for a reverted transaction.
     pub(crate) output: Bytes,
+    /// Why the EVM halted, for a transaction that failed without reverting (out of gas, bad opcode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) halt: Option<String>,
 }

@@ -408,6 +408,10 @@ impl Chain {
                 })
                 .collect();
             let (status, output) = outcome(&result);
+            let halt = match &result {
+                ExecutionResult::Halt { reason, .. } => Some(format!("{reason:?}")),
+                _ => None,
+            };
             let contract_address = if status { result.created_address() } else { None };
             let receipt = Receipt {
                 transaction_hash: tx_hash,
@@ -424,7 +428,7 @@ impl Chain {
                 logs,
             };
             previous_cumulative = cumulative;
-            transactions.push(StoredTx { envelope, receipt, output });
+            transactions.push(StoredTx { envelope, receipt, output, halt });
         }
         let block = Arc::new(StoredBlock { header, hash, transactions });
         if let Some(store) = &st.store {
@@ -517,10 +521,13 @@ impl Chain {
         st.tx_index.get(&hash).map(|&(b, i)| st.blocks[b].transactions[i].receipt.clone())
     }
 
-    /// Return (or revert) data of a mined transaction.
-    pub fn output(&self, hash: TxHash) -> Option<Bytes> {
+    /// Return (or revert) data of a mined transaction, and why it halted if it did.
+    pub fn output(&self, hash: TxHash) -> Option<(Bytes, Option<String>)> {
         let st = self.lock();
-        st.tx_index.get(&hash).map(|&(b, i)| st.blocks[b].transactions[i].output.clone())
+        st.tx_index.get(&hash).map(|&(b, i)| {
+            let tx = &st.blocks[b].transactions[i];
+            (tx.output.clone(), tx.halt.clone())
+        })
     }
 
     /// Why the pool dropped `hash`, if it did.

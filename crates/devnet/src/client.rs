@@ -11,7 +11,7 @@ use automat_chain::{
     ChainClient, ChainError, DevnetControl, Receipt, Result, RevertDecoder, SnapshotId, TxRequest, sign_request,
 };
 
-use crate::chain::{Chain, MiningMode, Submitted};
+use crate::chain::{Chain, Submitted};
 
 /// How long a send waits for its block before giving up (interval mining only; auto mining is immediate).
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -47,12 +47,9 @@ impl EmbeddedClient {
     }
 
     fn failed(&self, receipt: &Receipt) -> ChainError {
-        let data = self.chain.output(receipt.transaction_hash).unwrap_or_default();
-        if data.is_empty() && receipt.gas_used > 0 {
-            return ChainError::Halted {
-                reason: "transaction failed without revert data".into(),
-                gas_used: receipt.gas_used,
-            };
+        let (data, halt) = self.chain.output(receipt.transaction_hash).unwrap_or_default();
+        if let Some(reason) = halt {
+            return ChainError::Halted { reason, gas_used: receipt.gas_used };
         }
         ChainError::Reverted {
             decoded: Box::new(self.chain.decoder().decode(&data)),
@@ -165,9 +162,4 @@ impl DevnetControl for EmbeddedClient {
     async fn revert(&self, id: SnapshotId) -> Result<()> {
         self.chain.revert(id)
     }
-}
-
-/// Whether a chain mines on its own (interval) or per transaction.
-pub fn is_interval(chain: &Chain) -> bool {
-    matches!(chain.mining_mode(), MiningMode::Interval(_))
 }

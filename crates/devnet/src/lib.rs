@@ -37,7 +37,7 @@ use alloy_signer_local::PrivateKeySigner;
 use automat_chain::{ChainError, DEFAULT_MNEMONIC, Result, RevertDecoder, dev_signers};
 
 pub use chain::{COINBASE, Chain, GENESIS_BASE_FEE, MiningMode};
-pub use client::{EmbeddedClient, is_interval};
+pub use client::EmbeddedClient;
 
 /// First devnet chain id ("aut" followed by the chain's index). Chosen outside every id registered in
 /// the public chain list, so a devnet transaction can never be replayed on a real network.

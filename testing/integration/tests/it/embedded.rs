@@ -47,3 +47,9 @@ async fn published_artifact_deploys() {
     let (_devnet, alice, _) = clients();
     scenarios::published_artifact_deploys(alice).await;
 }
+
+#[tokio::test]
+async fn mined_failures_report_their_cause() {
+    let (_devnet, alice, _) = clients();
+    scenarios::mined_failures_report_their_cause(alice).await;
+}

@@ -29,4 +29,5 @@ async fn hardhat_node_passes_the_suite() {
     scenarios::snapshot_and_revert(client(&node, account(4)).await, client(&node, account(5)).await).await;
     scenarios::linked_library_from_artifact(client(&node, account(6)).await).await;
     scenarios::published_artifact_deploys(client(&node, account(7)).await).await;
+    scenarios::mined_failures_report_their_cause(client(&node, account(8)).await).await;
 }

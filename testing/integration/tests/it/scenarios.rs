@@ -251,3 +251,35 @@ fn published_artifact(name: &str) -> PathBuf {
     );
     path
 }
+
+/// A transaction that fails on chain (an explicit gas limit skips the simulation that would refuse it)
+/// is mined, consumes its nonce, and reports why: the decoded revert, or the halt.
+pub(crate) async fn mined_failures_report_their_cause<C: ChainClient>(alice: C) {
+    let token = deploy_token(&alice).await;
+    let vault = deploy_vault(&alice, token, U256::from(10)).await;
+
+    let nonce = alice.nonce(alice.sender()).await.expect("nonce");
+    let call = TimeLockedVault::depositCall { amount: U256::from(11), duration: 1 };
+    let err = alice
+        .send(TxRequest::call(vault, call.abi_encode()).with_gas_limit(200_000))
+        .await
+        .expect_err("reverts on chain");
+    match &err {
+        ChainError::Reverted { decoded, tx_hash, .. } => {
+            assert_eq!(decoded.name.as_deref(), Some("VaultAmountTooLarge"), "{err}");
+            let hash = tx_hash.expect("a mined revert names its transaction");
+            let receipt = alice.receipt(hash).await.expect("query").expect("mined");
+            assert!(!receipt.status);
+        }
+        other => panic!("expected a mined revert, got {other}"),
+    }
+    assert_eq!(alice.nonce(alice.sender()).await.expect("nonce"), nonce + 1, "the failed transaction used its nonce");
+
+    let transfer = TestToken::transferCall { to: Address::repeat_byte(2), value: U256::from(1) };
+    let err = alice
+        .send(TxRequest::call(token, transfer.abi_encode()).with_gas_limit(23_000))
+        .await
+        .expect_err("runs out of gas");
+    assert!(matches!(err, ChainError::Halted { .. }), "expected a halt, got {err}");
+    assert_eq!(alice.nonce(alice.sender()).await.expect("nonce"), nonce + 2);
+}
