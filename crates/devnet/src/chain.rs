@@ -221,14 +221,14 @@ impl Chain {
     pub fn pending_nonce(&self, address: Address) -> u64 {
         let mut st = self.lock();
         let pooled = st.pending.iter().filter(|p| p.sender == address).count() as u64;
-        let base = db_mut(&mut st).basic(address).ok().flatten().map_or(0, |a| a.nonce);
+        let base = st.db.basic(address).ok().flatten().map_or(0, |a| a.nonce);
         base + pooled
     }
 
     /// Runtime code at `address`.
     pub fn code(&self, address: Address) -> Bytes {
         let mut st = self.lock();
-        let db = db_mut(&mut st);
+        let db = &mut st.db;
         match db.basic(address).ok().flatten() {
             Some(info) if info.code_hash != KECCAK_EMPTY => match info.code {
                 Some(code) => code.original_bytes(),
@@ -241,12 +241,12 @@ impl Chain {
     /// Storage slot `slot` of `address`.
     pub fn storage_at(&self, address: Address, slot: U256) -> U256 {
         let mut st = self.lock();
-        db_mut(&mut st).storage(address, slot).unwrap_or_default()
+        st.db.storage(address, slot).unwrap_or_default()
     }
 
     fn account(&self, address: Address) -> Option<revm::state::AccountInfo> {
         let mut st = self.lock();
-        db_mut(&mut st).basic(address).ok().flatten()
+        st.db.basic(address).ok().flatten()
     }
 
     /// Submits a signed transaction: checks chain id, recovers the sender, checks the nonce, then mines it
@@ -261,7 +261,7 @@ impl Chain {
         let sender = tx.recover_signer().map_err(|e| ChainError::InvalidTransaction(format!("bad signature: {e}")))?;
         let mut st = self.lock();
         let pooled = st.pending.iter().filter(|p| p.sender == sender).count() as u64;
-        let expected = db_mut(&mut st).basic(sender).ok().flatten().map_or(0, |a| a.nonce) + pooled;
+        let expected = st.db.basic(sender).ok().flatten().map_or(0, |a| a.nonce) + pooled;
         if tx.nonce() != expected {
             return Err(ChainError::NonceMismatch { sender, expected, got: tx.nonce() });
         }
@@ -306,22 +306,7 @@ impl Chain {
             parent.header.gas_limit,
             parent.header.base_fee_per_gas.unwrap_or_default(),
         );
-        Header {
-            parent_hash: parent.hash,
-            ommers_hash: EMPTY_OMMER_ROOT_HASH,
-            beneficiary: COINBASE,
-            number,
-            timestamp,
-            gas_limit: self.params.block_gas_limit,
-            base_fee_per_gas: Some(base_fee),
-            mix_hash: prevrandao(self.params.chain_id, number),
-            withdrawals_root: Some(EMPTY_WITHDRAWALS),
-            blob_gas_used: Some(0),
-            excess_blob_gas: Some(0),
-            parent_beacon_block_root: Some(B256::ZERO),
-            requests_hash: Some(EMPTY_REQUESTS_HASH),
-            ..Default::default()
-        }
+        empty_header(&self.params, parent.hash, number, timestamp, base_fee)
     }
 
     /// Executes `txs` in a new block, commits it to memory and to the store, and announces it.
@@ -470,7 +455,7 @@ impl Chain {
     pub fn call(&self, from: Address, to: Address, data: Bytes, value: U256) -> Result<Bytes> {
         let mut st = self.lock();
         let env = block_env(&st.blocks[st.blocks.len() - 1].header);
-        let nonce = db_mut(&mut st).basic(from).ok().flatten().map_or(0, |a| a.nonce);
+        let nonce = st.db.basic(from).ok().flatten().map_or(0, |a| a.nonce);
         let tx = sim_tx_env(self.params.chain_id, from, Some(to), data, value, self.params.block_gas_limit, nonce);
         let result = self.check(self.simulate(&mut st, env, tx)?)?;
         Ok(outcome(&result).1)
@@ -481,7 +466,7 @@ impl Chain {
     pub fn estimate_gas(&self, from: Address, request: &TxRequest) -> Result<u64> {
         let mut st = self.lock();
         let env = block_env(&self.next_header(&st));
-        let nonce = db_mut(&mut st).basic(from).ok().flatten().map_or(0, |a| a.nonce);
+        let nonce = st.db.basic(from).ok().flatten().map_or(0, |a| a.nonce);
         let limit = self.params.block_gas_limit;
         let run = |st: &mut ChainState, gas: u64| {
             let tx =
@@ -653,26 +638,28 @@ impl Chain {
     }
 }
 
-fn db_mut(st: &mut ChainState) -> &mut StateDb {
-    &mut st.db
-}
-
-fn genesis_block(params: &ChainParams) -> StoredBlock {
-    let header = Header {
+/// The header of a block before execution fills in gas used, bloom and roots.
+fn empty_header(params: &ChainParams, parent_hash: B256, number: u64, timestamp: u64, base_fee: u64) -> Header {
+    Header {
+        parent_hash,
         ommers_hash: EMPTY_OMMER_ROOT_HASH,
         beneficiary: COINBASE,
-        number: 0,
-        timestamp: params.genesis_timestamp,
+        number,
+        timestamp,
         gas_limit: params.block_gas_limit,
-        base_fee_per_gas: Some(GENESIS_BASE_FEE),
-        mix_hash: prevrandao(params.chain_id, 0),
+        base_fee_per_gas: Some(base_fee),
+        mix_hash: prevrandao(params.chain_id, number),
         withdrawals_root: Some(EMPTY_WITHDRAWALS),
         blob_gas_used: Some(0),
         excess_blob_gas: Some(0),
         parent_beacon_block_root: Some(B256::ZERO),
         requests_hash: Some(EMPTY_REQUESTS_HASH),
         ..Default::default()
-    };
+    }
+}
+
+fn genesis_block(params: &ChainParams) -> StoredBlock {
+    let header = empty_header(params, B256::ZERO, 0, params.genesis_timestamp, GENESIS_BASE_FEE);
     let hash = header.hash_slow();
     StoredBlock { header, hash, transactions: Vec::new() }
 }

@@ -1,4 +1,4 @@
-//! The suite on the embedded devnet (each scenario on a fresh devnet), plus what only it offers.
+//! The suite on the embedded devnet: each scenario on a fresh two-chain devnet, on its second chain.
 
 use automat_devnet::{Devnet, DevnetConfig, EmbeddedClient};
 
@@ -12,44 +12,24 @@ fn clients() -> (Devnet, EmbeddedClient, EmbeddedClient) {
     (devnet, alice, bob)
 }
 
-#[tokio::test]
-async fn erc20_transfer_and_events() {
-    let (_devnet, alice, bob) = clients();
-    scenarios::erc20_transfer_and_events(alice, bob).await;
+/// One `#[tokio::test]` per scenario, named after it, given the accounts it asks for.
+macro_rules! on_devnet {
+    ($($scenario:ident($($account:ident),+);)+) => {$(
+        #[tokio::test]
+        async fn $scenario() {
+            let (_devnet, alice, bob) = clients();
+            let _ = (&alice, &bob);
+            scenarios::$scenario($($account),+).await;
+        }
+    )+};
 }
 
-#[tokio::test]
-async fn custom_error_reverts_are_decoded() {
-    let (_devnet, alice, _) = clients();
-    scenarios::custom_error_reverts_are_decoded(alice).await;
-}
-
-#[tokio::test]
-async fn time_travel_unlocks_the_vault() {
-    let (_devnet, alice, _) = clients();
-    scenarios::time_travel_unlocks_the_vault(alice).await;
-}
-
-#[tokio::test]
-async fn snapshot_and_revert() {
-    let (_devnet, alice, bob) = clients();
-    scenarios::snapshot_and_revert(alice, bob).await;
-}
-
-#[tokio::test]
-async fn linked_library_from_artifact() {
-    let (_devnet, alice, _) = clients();
-    scenarios::linked_library_from_artifact(alice).await;
-}
-
-#[tokio::test]
-async fn published_artifact_deploys() {
-    let (_devnet, alice, _) = clients();
-    scenarios::published_artifact_deploys(alice).await;
-}
-
-#[tokio::test]
-async fn mined_failures_report_their_cause() {
-    let (_devnet, alice, _) = clients();
-    scenarios::mined_failures_report_their_cause(alice).await;
+on_devnet! {
+    erc20_transfer_and_events(alice, bob);
+    custom_error_reverts_are_decoded(alice);
+    time_travel_unlocks_the_vault(alice);
+    snapshot_and_revert(alice, bob);
+    linked_library_from_artifact(alice);
+    published_artifact_deploys(alice);
+    mined_failures_report_their_cause(alice);
 }
