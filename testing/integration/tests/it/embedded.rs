@@ -12,24 +12,30 @@ fn clients() -> (Devnet, EmbeddedClient, EmbeddedClient) {
     (devnet, alice, bob)
 }
 
-/// One `#[tokio::test]` per scenario, named after it, given the accounts it asks for.
+/// One `#[tokio::test]` per scenario, named after it; `1` or `2` says how many accounts it takes.
 macro_rules! on_devnet {
-    ($($scenario:ident($($account:ident),+);)+) => {$(
+    (@run $scenario:ident 1) => {{
+        let (_devnet, alice, _) = clients();
+        scenarios::$scenario(alice).await;
+    }};
+    (@run $scenario:ident 2) => {{
+        let (_devnet, alice, bob) = clients();
+        scenarios::$scenario(alice, bob).await;
+    }};
+    ($($scenario:ident: $accounts:tt;)+) => {$(
         #[tokio::test]
         async fn $scenario() {
-            let (_devnet, alice, bob) = clients();
-            let _ = (&alice, &bob);
-            scenarios::$scenario($($account),+).await;
+            on_devnet!(@run $scenario $accounts)
         }
     )+};
 }
 
 on_devnet! {
-    erc20_transfer_and_events(alice, bob);
-    custom_error_reverts_are_decoded(alice);
-    time_travel_unlocks_the_vault(alice);
-    snapshot_and_revert(alice, bob);
-    linked_library_from_artifact(alice);
-    published_artifact_deploys(alice);
-    mined_failures_report_their_cause(alice);
+    erc20_transfer_and_events: 2;
+    custom_error_reverts_are_decoded: 1;
+    time_travel_unlocks_the_vault: 1;
+    snapshot_and_revert: 2;
+    linked_library_from_artifact: 1;
+    published_artifact_deploys: 1;
+    mined_failures_report_their_cause: 1;
 }
