@@ -232,23 +232,34 @@ impl ChainClient for RpcClient {
         let sender = self.signer.address();
         let (hash, gas_limit) = {
             let mut next = self.nonces.lock(sender).await;
-            let nonce = match *next {
-                Some(nonce) => nonce,
-                None => self.nonce(sender).await?,
-            };
             let (gas_limit, fees) = tokio::join!(self.gas_limit(&tx), self.fees());
-            let gas_limit = gas_limit?;
-            let signed = sign_request(&self.signer, self.chain_id, nonce, gas_limit, fees?, &tx)?;
-            let rejection =
-                Rejection { url: &self.url, sender, nonce, chain_id: self.chain_id, tx_chain_id: Some(self.chain_id) };
-            match self.submit(&signed.encoded_2718(), *signed.tx_hash(), rejection).await {
-                Ok(hash) => {
-                    *next = Some(nonce + 1);
-                    (hash, gas_limit)
-                }
-                Err(e) => {
-                    *next = None;
-                    return Err(e);
+            let (gas_limit, fees) = (gas_limit?, fees?);
+            loop {
+                // A cached nonce goes stale when the account also sends by other means (`send_raw`,
+                // another process): on a nonce refusal, re-read the chain once and sign again.
+                let cached = *next;
+                let nonce = match cached {
+                    Some(nonce) => nonce,
+                    None => self.nonce(sender).await?,
+                };
+                let signed = sign_request(&self.signer, self.chain_id, nonce, gas_limit, fees, &tx)?;
+                let rejection = Rejection {
+                    url: &self.url,
+                    sender,
+                    nonce,
+                    chain_id: self.chain_id,
+                    tx_chain_id: Some(self.chain_id),
+                };
+                match self.submit(&signed.encoded_2718(), *signed.tx_hash(), rejection).await {
+                    Ok(hash) => {
+                        *next = Some(nonce + 1);
+                        break (hash, gas_limit);
+                    }
+                    Err(ChainError::NonceMismatch { .. }) if cached.is_some() => *next = None,
+                    Err(e) => {
+                        *next = None;
+                        return Err(e);
+                    }
                 }
             }
         };

@@ -75,27 +75,17 @@ impl ChainClient for EmbeddedClient {
     async fn send(&self, tx: TxRequest) -> Result<Receipt> {
         let sender = self.signer.address();
         let submitted = {
-            let mut next = self.chain.nonces().lock(sender).await;
-            let nonce = match *next {
-                Some(nonce) => nonce,
-                None => self.chain.pending_nonce(sender),
-            };
+            // The lock serialises this account's senders; the nonce itself is read from the chain every
+            // time (in process, that is cheap), so sends by other means never leave it stale.
+            let _serialised = self.chain.nonces().lock(sender).await;
+            let nonce = self.chain.pending_nonce(sender);
             let gas_limit = match tx.gas_limit {
                 Some(gas) => gas,
                 None => self.chain.estimate_gas(sender, &tx)?,
             };
             let fees = self.chain.fee_quote();
             let signed = sign_request(&self.signer, self.chain.chain_id(), nonce, gas_limit, fees, &tx)?;
-            match self.chain.submit(signed) {
-                Ok(submitted) => {
-                    *next = Some(nonce + 1);
-                    submitted
-                }
-                Err(e) => {
-                    *next = None;
-                    return Err(e);
-                }
-            }
+            self.chain.submit(signed)?
         };
         let receipt = self.finish(submitted).await?;
         if receipt.status { Ok(receipt) } else { Err(self.failed(&receipt)) }

@@ -12,11 +12,17 @@ fn clients() -> (Devnet, EmbeddedClient, EmbeddedClient) {
     (devnet, alice, bob)
 }
 
-/// One `#[tokio::test]` per scenario, named after it; `1` or `2` says how many accounts it takes.
+/// One `#[tokio::test]` per scenario, named after it; `1` or `2` says how many accounts it
+/// takes, `signer` that it takes one account and its key.
 macro_rules! on_devnet {
     (@run $scenario:ident 1) => {{
         let (_devnet, alice, _) = clients();
         scenarios::$scenario(alice).await;
+    }};
+    (@run $scenario:ident signer) => {{
+        let (devnet, alice, _) = clients();
+        let signer = devnet.signers()[0].clone();
+        scenarios::$scenario(alice, signer).await;
     }};
     (@run $scenario:ident 2) => {{
         let (_devnet, alice, bob) = clients();
@@ -38,4 +44,5 @@ on_devnet! {
     linked_library_from_artifact: 1;
     published_artifact_deploys: 1;
     mined_failures_report_their_cause: 1;
+    raw_and_managed_sends_interleave: signer;
 }

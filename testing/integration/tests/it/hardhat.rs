@@ -30,4 +30,5 @@ async fn hardhat_node_passes_the_suite() {
     scenarios::linked_library_from_artifact(client(&node, account(6)).await).await;
     scenarios::published_artifact_deploys(client(&node, account(7)).await).await;
     scenarios::mined_failures_report_their_cause(client(&node, account(8)).await).await;
+    scenarios::raw_and_managed_sends_interleave(client(&node, account(9)).await, account(9)).await;
 }

@@ -3,10 +3,12 @@
 use std::path::PathBuf;
 
 use alloy_dyn_abi::DynSolValue;
+use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, U256, utils::parse_ether};
 use alloy_rpc_types_eth::Filter;
+use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
-use automat_chain::{ChainClient, ChainClientExt, ChainError, DevnetControl, TxRequest};
+use automat_chain::{ChainClient, ChainClientExt, ChainError, DevnetControl, FeeQuote, TxRequest, sign_request};
 use automat_contracts::{
     Artifact, artifacts, deploy_artifact,
     fixtures::{ILinkedMath, TestToken, TimeLockedVault},
@@ -281,5 +283,20 @@ pub(crate) async fn mined_failures_report_their_cause<C: ChainClient>(alice: C) 
         .await
         .expect_err("runs out of gas");
     assert!(matches!(err, ChainError::Halted { .. }), "expected a halt, got {err}");
+    assert_eq!(alice.nonce(alice.sender()).await.expect("nonce"), nonce + 2);
+}
+
+/// Transactions signed elsewhere (`send_raw`) and managed sends interleave without nonce trouble.
+pub(crate) async fn raw_and_managed_sends_interleave<C: ChainClient>(alice: C, signer: PrivateKeySigner) {
+    let to = Address::repeat_byte(0x33);
+    alice.send(TxRequest::transfer(to, U256::from(1))).await.expect("managed send");
+    let nonce = alice.nonce(alice.sender()).await.expect("nonce");
+    let fees = FeeQuote { max_fee_per_gas: 100_000_000_000, max_priority_fee_per_gas: 1_000_000_000 };
+    let raw = sign_request(&signer, alice.chain_id(), nonce, 21_000, fees, &TxRequest::transfer(to, U256::from(2)))
+        .expect("signs");
+    let receipt = alice.send_raw(raw.encoded_2718().into()).await.expect("raw send");
+    assert!(receipt.status);
+    alice.send(TxRequest::transfer(to, U256::from(3))).await.expect("managed send after a raw one");
+    assert_eq!(alice.balance(to).await.expect("balance"), U256::from(6));
     assert_eq!(alice.nonce(alice.sender()).await.expect("nonce"), nonce + 2);
 }
