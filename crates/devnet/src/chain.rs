@@ -139,11 +139,9 @@ impl Chain {
             Some(loaded) => (loaded.db, loaded.blocks.into_iter().map(Arc::new).collect::<Vec<_>>()),
             None => {
                 let mut db = StateDb::default();
-                let mut diff_accounts = Vec::new();
                 for (address, balance) in alloc {
                     let info = revm::state::AccountInfo { balance: *balance, ..Default::default() };
                     db.insert_account_info(*address, info);
-                    diff_accounts.push(*address);
                 }
                 let genesis = genesis_block(&params);
                 if let Some(store) = &store {
