@@ -143,11 +143,11 @@ impl Chain {
                     let info = revm::state::AccountInfo { balance: *balance, ..Default::default() };
                     db.insert_account_info(*address, info);
                 }
-                let genesis = genesis_block(&params);
+                let genesis = vec![Arc::new(genesis_block(&params))];
                 if let Some(store) = &store {
-                    store.rewrite(&db, std::slice::from_ref(&Arc::new(genesis.clone())))?;
+                    store.rewrite(&db, &genesis)?;
                 }
-                (db, vec![Arc::new(genesis)])
+                (db, genesis)
             }
         };
         let mut tx_index = HashMap::new();
