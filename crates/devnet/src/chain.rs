@@ -85,6 +85,14 @@ struct ChainState {
     store: Option<ChainStore>,
 }
 
+impl ChainState {
+    /// Next nonce of `address`: its state nonce plus its transactions waiting in the pool.
+    fn pending_nonce(&mut self, address: Address) -> u64 {
+        let pooled = self.pending.iter().filter(|p| p.sender == address).count() as u64;
+        self.db.basic(address).ok().flatten().map_or(0, |a| a.nonce) + pooled
+    }
+}
+
 /// What [`Chain::submit`] did with a transaction.
 #[derive(Debug)]
 pub(crate) enum Submitted {
@@ -187,6 +195,7 @@ impl Chain {
         self.params.mining
     }
 
+    /// Serialises each account's sends (the embedded client reads nonces from the state, not a cache).
     pub(crate) fn nonces(&self) -> &NonceManager {
         &self.nonces
     }
@@ -217,10 +226,7 @@ impl Chain {
 
     /// Next nonce of `address`, counting pooled transactions.
     pub fn pending_nonce(&self, address: Address) -> u64 {
-        let mut st = self.lock();
-        let pooled = st.pending.iter().filter(|p| p.sender == address).count() as u64;
-        let base = st.db.basic(address).ok().flatten().map_or(0, |a| a.nonce);
-        base + pooled
+        self.lock().pending_nonce(address)
     }
 
     /// Runtime code at `address`.
@@ -258,8 +264,7 @@ impl Chain {
         }
         let sender = tx.recover_signer().map_err(|e| ChainError::InvalidTransaction(format!("bad signature: {e}")))?;
         let mut st = self.lock();
-        let pooled = st.pending.iter().filter(|p| p.sender == sender).count() as u64;
-        let expected = st.db.basic(sender).ok().flatten().map_or(0, |a| a.nonce) + pooled;
+        let expected = st.pending_nonce(sender);
         if tx.nonce() != expected {
             return Err(ChainError::NonceMismatch { sender, expected, got: tx.nonce() });
         }
@@ -630,7 +635,6 @@ impl Chain {
         }
         let head = st.blocks.len() as u64 - 1;
         drop(st);
-        self.nonces.reset();
         self.head.send_replace(head);
         Ok(())
     }
