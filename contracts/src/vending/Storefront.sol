@@ -1,0 +1,708 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.27;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {RateLimiter} from "@openzeppelin/contracts/utils/RateLimiter.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {MachineRegistry} from "./MachineRegistry.sol";
+import {ReceiptNFT} from "./ReceiptNFT.sol";
+
+/// @title Storefront
+/// @notice Orders, escrow and settlement of vending purchases.
+///
+///         Online: a machine signs a quote (EIP-712) for one unit of a slot at a price; the buyer places an order
+///         with a `maxPrice` and a deadline, which escrows the price and reserves one unit. The machine then signs an
+///         attestation of the outcome, which anyone may submit: dispensed releases the escrow to the operator minus
+///         the protocol fee and mints the buyer a receipt; vend failed refunds the buyer in full and restores the
+///         stock. With no attestation by the deadline anyone may trigger the refund.
+///
+///         Offline (network partition): buyers prepay an allowance here and sign vouchers (EIP-712) that machines
+///         accept while they cannot reach the chain, each machine up to its offline credit cap. On reconnect the
+///         machine submits the voucher with its signed record of the sale. A voucher (buyer, nonce) pays once: the
+///         first sale settled on chain is paid from the voucher; any later sale presenting the same voucher is a
+///         double spend, charged back to the buyer's remaining allowance, with any shortfall recorded against the
+///         operator. Either way every sale is recorded exactly once.
+///
+///         Invariant: the contract's token balance equals `escrowBalance + totalPrepaid`.
+contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+    using RateLimiter for RateLimiter.RefillingBucket;
+
+    /// @notice A machine's signed offer of one unit of a slot at a price.
+    struct Quote {
+        uint64 machineId;
+        uint16 slot;
+        uint128 price;
+        uint64 expiry;
+        uint64 nonce;
+    }
+
+    /// @notice A machine's signed account of how an order ended (`outcome` is an {Outcome}).
+    struct Attestation {
+        uint256 orderId;
+        uint8 outcome;
+        bytes32 metadataDigest;
+    }
+
+    /// @notice A buyer's signed promise to pay up to `maxAmount` from its prepaid allowance, usable once.
+    struct Voucher {
+        address buyer;
+        uint128 maxAmount;
+        uint64 nonce;
+        uint64 expiry;
+    }
+
+    /// @notice A machine's signed record of a sale it made offline against a voucher.
+    struct OfflineSale {
+        bytes32 voucherHash;
+        uint64 machineId;
+        uint16 slot;
+        uint128 price;
+        uint64 soldAt;
+        bytes32 metadataDigest;
+    }
+
+    /// @notice An ERC-2612 permit for the payment token.
+    struct Permit {
+        uint256 value;
+        uint256 deadline;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+    }
+
+    /// @notice An order.
+    struct Order {
+        address buyer;
+        uint64 machineId;
+        uint16 slot;
+        Status status;
+        bool offline;
+        uint128 price;
+        uint64 deadline;
+        uint64 createdAt;
+    }
+
+    /// @notice A buyer's prepaid allowance for offline purchases.
+    struct Prepaid {
+        uint128 balance;
+        uint128 pendingWithdrawal;
+        uint64 withdrawableAt;
+    }
+
+    /// @notice Where an order stands.
+    enum Status {
+        None,
+        Open,
+        Dispensed,
+        Refunded
+    }
+
+    /// @notice What a machine attests.
+    enum Outcome {
+        None,
+        Dispensed,
+        VendFailed
+    }
+
+    /// @notice Why an order was refunded.
+    enum RefundReason {
+        None,
+        VendFailed,
+        Timeout
+    }
+
+    /// @notice EIP-712 type hash of {Quote}.
+    bytes32 public constant QUOTE_TYPEHASH =
+        keccak256("Quote(uint64 machineId,uint16 slot,uint128 price,uint64 expiry,uint64 nonce)");
+    /// @notice EIP-712 type hash of {Attestation}.
+    bytes32 public constant ATTESTATION_TYPEHASH =
+        keccak256("Attestation(uint256 orderId,uint8 outcome,bytes32 metadataDigest)");
+    /// @notice EIP-712 type hash of {Voucher}.
+    bytes32 public constant VOUCHER_TYPEHASH =
+        keccak256("Voucher(address buyer,uint128 maxAmount,uint64 nonce,uint64 expiry)");
+    /// @notice EIP-712 type hash of {OfflineSale}.
+    bytes32 public constant OFFLINE_SALE_TYPEHASH = keccak256(
+        "OfflineSale(bytes32 voucherHash,uint64 machineId,uint16 slot,uint128 price,uint64 soldAt,bytes32 metadataDigest)"
+    );
+    /// @notice Highest protocol fee: 10 %.
+    uint16 public constant MAX_FEE_BPS = 1000;
+
+    /// @notice The payment token.
+    IERC20 public immutable token;
+    /// @notice The machine registry.
+    MachineRegistry public immutable registry;
+    /// @notice The receipt NFT.
+    ReceiptNFT public immutable receipts;
+
+    /// @notice Protocol fee on every paid sale, in basis points.
+    uint16 public feeBps;
+    /// @notice Receives protocol fees.
+    address public feeRecipient;
+    /// @notice Shortest time an order must leave the machine to dispense and attest.
+    uint64 public minOrderWindow;
+    /// @notice Longest an order may keep funds in escrow.
+    uint64 public maxOrderWindow;
+    /// @notice Delay between asking to withdraw prepaid allowance and receiving it, so machines can settle first.
+    uint64 public prepaidWithdrawDelay;
+    /// @notice Number of orders ever created (online and offline); ids run from 1 to this.
+    uint256 public orderCount;
+    /// @notice Sum of the prices of all open orders.
+    uint256 public escrowBalance;
+    /// @notice Sum of all prepaid allowances.
+    uint256 public totalPrepaid;
+
+    mapping(uint256 orderId => Order) private _orders;
+    mapping(uint64 machineId => mapping(uint64 nonce => bool)) private _quoteUsed;
+    mapping(address buyer => Prepaid) private _prepaid;
+    mapping(address buyer => mapping(uint64 nonce => uint256 orderId)) private _voucherSpentBy;
+    mapping(bytes32 saleDigest => bool) private _offlineSaleSettled;
+    RateLimiter.RefillingBucket private _orderLimiter;
+
+    /// @notice An order was placed and its price escrowed.
+    event OrderPlaced(
+        uint256 indexed orderId,
+        uint64 indexed machineId,
+        address indexed buyer,
+        uint16 slot,
+        uint128 price,
+        uint64 deadline,
+        uint64 quoteNonce
+    );
+    /// @notice An order was dispensed: escrow released, receipt minted.
+    event OrderDispensed(
+        uint256 indexed orderId,
+        uint64 indexed machineId,
+        address indexed buyer,
+        uint128 price,
+        uint128 fee,
+        bytes32 metadataDigest
+    );
+    /// @notice An order was refunded in full.
+    event OrderRefunded(
+        uint256 indexed orderId, uint64 indexed machineId, address indexed buyer, uint128 price, RefundReason reason
+    );
+    /// @notice An offline sale was settled. `charged` may be below `price` when the buyer's allowance ran short.
+    event OfflineSaleSettled(
+        uint256 indexed orderId,
+        uint64 indexed machineId,
+        address indexed buyer,
+        bytes32 voucherHash,
+        uint64 voucherNonce,
+        uint128 price,
+        uint128 charged,
+        uint128 fee
+    );
+    /// @notice A voucher already settled was presented again; the sale `orderId` was charged back to the buyer.
+    event VoucherDoubleSpent(
+        address indexed buyer, uint64 indexed voucherNonce, uint256 firstOrderId, uint256 orderId, uint128 charged
+    );
+    /// @notice A buyer added to its prepaid allowance.
+    event PrepaidDeposited(address indexed buyer, uint128 amount, uint128 balance);
+    /// @notice A buyer asked to withdraw prepaid allowance.
+    event PrepaidWithdrawalRequested(address indexed buyer, uint128 amount, uint64 withdrawableAt);
+    /// @notice A buyer withdrew prepaid allowance.
+    event PrepaidWithdrawn(address indexed buyer, uint128 amount, uint128 balance);
+    /// @notice The protocol fee changed.
+    event FeeChanged(uint16 feeBps, address feeRecipient);
+    /// @notice The order window bounds changed.
+    event OrderWindowChanged(uint64 minWindow, uint64 maxWindow);
+    /// @notice The prepaid withdrawal delay changed.
+    event PrepaidWithdrawDelayChanged(uint64 delay);
+    /// @notice The per-machine order rate limit changed.
+    event RateLimitChanged(uint48 window, uint208 capacity);
+
+    /// @notice The quote expired before the order.
+    error QuoteExpired(uint64 expiry, uint256 now_);
+    /// @notice The quote's nonce was used by an earlier order.
+    error QuoteAlreadyUsed(uint64 machineId, uint64 nonce);
+    /// @notice The quote was not signed by the machine's key.
+    error InvalidQuoteSignature(uint64 machineId, address recovered);
+    /// @notice The quoted price is above what the buyer accepts.
+    error PriceAboveMax(uint128 price, uint128 maxPrice);
+    /// @notice The quoted price is outside the slot's band.
+    error PriceOutOfBand(uint128 price, uint128 minPrice, uint128 maxPrice);
+    /// @notice The order deadline is too close or too far.
+    error InvalidDeadline(uint64 deadline, uint64 earliest, uint64 latest);
+    /// @notice The machine took too many orders recently.
+    error MachineRateLimited(uint64 machineId);
+    /// @notice No order has this id.
+    error OrderNotFound(uint256 orderId);
+    /// @notice The order is already settled.
+    error OrderNotOpen(uint256 orderId, Status status);
+    /// @notice The deadline passed; only a refund is possible now.
+    error OrderExpired(uint256 orderId, uint64 deadline);
+    /// @notice The deadline has not passed yet.
+    error OrderNotExpired(uint256 orderId, uint64 deadline);
+    /// @notice The attestation was not signed by the machine's key.
+    error InvalidAttestationSigner(uint256 orderId, address recovered);
+    /// @notice The attestation's outcome is not Dispensed or VendFailed.
+    error InvalidOutcome(uint8 outcome);
+    /// @notice A dispensed attestation must name its receipt metadata.
+    error MissingMetadata(uint256 orderId);
+    /// @notice The voucher was not signed by its buyer.
+    error InvalidVoucherSignature(address buyer);
+    /// @notice The offline sale was not signed by the machine's key.
+    error InvalidSaleSignature(uint64 machineId, address recovered);
+    /// @notice The offline sale names another voucher.
+    error VoucherMismatch(bytes32 expected, bytes32 named);
+    /// @notice The sale price is above the voucher's maximum.
+    error VoucherAmountExceeded(uint128 price, uint128 maxAmount);
+    /// @notice The sale happened after the voucher expired, or claims to be from the future.
+    error VoucherExpired(uint64 soldAt, uint64 expiry);
+    /// @notice This exact offline sale was settled before.
+    error OfflineSaleAlreadySettled(bytes32 saleDigest);
+    /// @notice Zero amount.
+    error ZeroAmount();
+    /// @notice More than the allowance was asked for.
+    error PrepaidInsufficient(uint128 requested, uint128 balance);
+    /// @notice No withdrawal is pending, or it is not due yet.
+    error PrepaidWithdrawalNotReady(uint64 withdrawableAt);
+    /// @notice The fee is above MAX_FEE_BPS or its recipient is zero.
+    error InvalidFee(uint16 feeBps, address recipient);
+    /// @notice The window bounds are inconsistent.
+    error InvalidOrderWindow(uint64 minWindow, uint64 maxWindow);
+    /// @notice The rate limit would block every order.
+    error InvalidRateLimit(uint48 window, uint208 capacity);
+
+    /// @param token_ The payment token.
+    /// @param registry_ The machine registry (must grant this contract STOREFRONT_ROLE).
+    /// @param receipts_ The receipt NFT (must grant this contract MINTER_ROLE).
+    /// @param owner_ Owner: sets fees, windows, limits.
+    /// @param feeRecipient_ Receives protocol fees.
+    /// @param feeBps_ Protocol fee in basis points.
+    constructor(
+        IERC20 token_,
+        MachineRegistry registry_,
+        ReceiptNFT receipts_,
+        address owner_,
+        address feeRecipient_,
+        uint16 feeBps_
+    ) Ownable(owner_) EIP712("automat Storefront", "1") {
+        token = token_;
+        registry = registry_;
+        receipts = receipts_;
+        _setFee(feeBps_, feeRecipient_);
+        _setOrderWindow(60, 1 days);
+        prepaidWithdrawDelay = 1 days;
+        emit PrepaidWithdrawDelayChanged(1 days);
+        _setRateLimit(1 minutes, 30);
+    }
+
+    // ---------------------------------------------------------------- online orders
+
+    /// @notice Places an order from a machine's signed quote, escrowing the price and reserving one unit.
+    /// @param quote The machine's quote.
+    /// @param quoteSignature The machine key's EIP-712 signature of `quote`.
+    /// @param maxPrice Highest price the buyer accepts.
+    /// @param deadline Time by which the machine must attest; after it the buyer can be refunded.
+    /// @return orderId The new order's id.
+    function placeOrder(Quote calldata quote, bytes calldata quoteSignature, uint128 maxPrice, uint64 deadline)
+        external
+        nonReentrant
+        returns (uint256 orderId)
+    {
+        return _placeOrder(quote, quoteSignature, maxPrice, deadline);
+    }
+
+    /// @notice {placeOrder} with an ERC-2612 permit for the payment, in one transaction. A permit already used
+    ///         (e.g. front-run) is ignored as long as the allowance is in place.
+    /// @param quote The machine's quote.
+    /// @param quoteSignature The machine key's EIP-712 signature of `quote`.
+    /// @param maxPrice Highest price the buyer accepts.
+    /// @param deadline Time by which the machine must attest.
+    /// @param permit The buyer's permit for this contract.
+    /// @return orderId The new order's id.
+    function placeOrderWithPermit(
+        Quote calldata quote,
+        bytes calldata quoteSignature,
+        uint128 maxPrice,
+        uint64 deadline,
+        Permit calldata permit
+    ) external nonReentrant returns (uint256 orderId) {
+        try IERC20Permit(address(token)).permit(
+            msg.sender, address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s
+        ) {} catch {}
+        return _placeOrder(quote, quoteSignature, maxPrice, deadline);
+    }
+
+    /// @notice Settles an open order with the machine's signed attestation. Anyone may submit it.
+    /// @param attestation The outcome.
+    /// @param signature The machine key's EIP-712 signature of `attestation`.
+    function attest(Attestation calldata attestation, bytes calldata signature) external nonReentrant {
+        uint256 orderId = attestation.orderId;
+        Order storage order = _openOrder(orderId);
+        if (block.timestamp > order.deadline) revert OrderExpired(orderId, order.deadline);
+        (address operator, address signer) = registry.machineKeys(order.machineId);
+        address recovered = ECDSA.recover(_hashTypedDataV4(_hashAttestation(attestation)), signature);
+        if (recovered != signer) revert InvalidAttestationSigner(orderId, recovered);
+
+        if (attestation.outcome == uint8(Outcome.Dispensed)) {
+            _dispense(orderId, order, operator, attestation.metadataDigest);
+        } else if (attestation.outcome == uint8(Outcome.VendFailed)) {
+            _refund(orderId, order, RefundReason.VendFailed);
+        } else {
+            revert InvalidOutcome(attestation.outcome);
+        }
+    }
+
+    /// @notice Refunds an order whose deadline passed without an attestation. Anyone may call it.
+    /// @param orderId The order.
+    function refundExpired(uint256 orderId) external nonReentrant {
+        Order storage order = _openOrder(orderId);
+        if (block.timestamp <= order.deadline) revert OrderNotExpired(orderId, order.deadline);
+        _refund(orderId, order, RefundReason.Timeout);
+    }
+
+    // ---------------------------------------------------------------- offline sales
+
+    /// @notice Adds `amount` to the caller's prepaid allowance for offline purchases.
+    /// @param amount Amount of payment token to pull.
+    function depositPrepaid(uint128 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        Prepaid storage p = _prepaid[msg.sender];
+        p.balance += amount;
+        totalPrepaid += amount;
+        emit PrepaidDeposited(msg.sender, amount, p.balance);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice Asks to withdraw `amount` of the caller's allowance after `prepaidWithdrawDelay`.
+    ///         Replaces any earlier request.
+    /// @param amount Amount to withdraw.
+    function requestPrepaidWithdrawal(uint128 amount) external {
+        if (amount == 0) revert ZeroAmount();
+        Prepaid storage p = _prepaid[msg.sender];
+        if (amount > p.balance) revert PrepaidInsufficient(amount, p.balance);
+        p.pendingWithdrawal = amount;
+        p.withdrawableAt = uint64(block.timestamp) + prepaidWithdrawDelay;
+        emit PrepaidWithdrawalRequested(msg.sender, amount, p.withdrawableAt);
+    }
+
+    /// @notice Withdraws the pending amount once due (less whatever offline sales charged meanwhile).
+    function withdrawPrepaid() external nonReentrant {
+        Prepaid storage p = _prepaid[msg.sender];
+        if (p.pendingWithdrawal == 0 || block.timestamp < p.withdrawableAt) {
+            revert PrepaidWithdrawalNotReady(p.withdrawableAt);
+        }
+        uint128 amount = p.pendingWithdrawal < p.balance ? p.pendingWithdrawal : p.balance;
+        p.balance -= amount;
+        p.pendingWithdrawal = 0;
+        p.withdrawableAt = 0;
+        totalPrepaid -= amount;
+        emit PrepaidWithdrawn(msg.sender, amount, p.balance);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice Settles a sale a machine made offline against a buyer's voucher. Anyone may submit it.
+    /// @param voucher The buyer's voucher.
+    /// @param voucherSignature The buyer's EIP-712 signature of `voucher` (EOA or ERC-1271).
+    /// @param sale The machine's record of the sale.
+    /// @param saleSignature The machine key's EIP-712 signature of `sale`.
+    /// @return orderId The order recording the sale.
+    /// @return doubleSpend Whether the voucher had already paid for another sale.
+    function settleOfflineSale(
+        Voucher calldata voucher,
+        bytes calldata voucherSignature,
+        OfflineSale calldata sale,
+        bytes calldata saleSignature
+    ) external nonReentrant returns (uint256 orderId, bool doubleSpend) {
+        bytes32 voucherHash = _verifyVoucher(voucher, voucherSignature, sale);
+        address operator = _verifyOfflineSale(sale, saleSignature);
+        return _settleOffline(voucher.buyer, voucher.nonce, voucherHash, sale, operator);
+    }
+
+    // ---------------------------------------------------------------- admin
+
+    /// @notice Sets the protocol fee and its recipient.
+    /// @param feeBps_ Fee in basis points, at most MAX_FEE_BPS.
+    /// @param recipient Receives the fees.
+    function setFee(uint16 feeBps_, address recipient) external onlyOwner {
+        _setFee(feeBps_, recipient);
+    }
+
+    /// @notice Sets the bounds of an order's deadline, relative to when it is placed.
+    /// @param minWindow Shortest window.
+    /// @param maxWindow Longest window.
+    function setOrderWindow(uint64 minWindow, uint64 maxWindow) external onlyOwner {
+        _setOrderWindow(minWindow, maxWindow);
+    }
+
+    /// @notice Sets the delay of prepaid withdrawals.
+    /// @param delay The delay in seconds.
+    function setPrepaidWithdrawDelay(uint64 delay) external onlyOwner {
+        prepaidWithdrawDelay = delay;
+        emit PrepaidWithdrawDelayChanged(delay);
+    }
+
+    /// @notice Sets the per-machine order rate limit: a bucket of `capacity` orders refilling over `window` seconds.
+    /// @param window Seconds to refill the bucket completely.
+    /// @param capacity Burst size.
+    function setRateLimit(uint48 window, uint208 capacity) external onlyOwner {
+        _setRateLimit(window, capacity);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice An order.
+    /// @param orderId The order.
+    /// @return The order record.
+    function orderOf(uint256 orderId) external view returns (Order memory) {
+        return _orders[orderId];
+    }
+
+    /// @notice A buyer's prepaid allowance.
+    /// @param buyer The buyer.
+    /// @return The allowance record.
+    function prepaidOf(address buyer) external view returns (Prepaid memory) {
+        return _prepaid[buyer];
+    }
+
+    /// @notice Whether machine `machineId` already used quote nonce `nonce`.
+    /// @param machineId The machine.
+    /// @param nonce The quote nonce.
+    /// @return Whether it is used.
+    function quoteUsed(uint64 machineId, uint64 nonce) external view returns (bool) {
+        return _quoteUsed[machineId][nonce];
+    }
+
+    /// @notice The order that a voucher (buyer, nonce) paid for, or 0.
+    /// @param buyer The buyer.
+    /// @param nonce The voucher nonce.
+    /// @return The order id.
+    function voucherSpentBy(address buyer, uint64 nonce) external view returns (uint256) {
+        return _voucherSpentBy[buyer][nonce];
+    }
+
+    /// @notice How many more orders machine `machineId` may take right now.
+    /// @param machineId The machine.
+    /// @return The available capacity.
+    function ordersAvailable(uint64 machineId) external view returns (uint256) {
+        return _orderLimiter.available(bytes32(uint256(machineId)));
+    }
+
+    /// @notice The EIP-712 digest a machine signs for `quote`.
+    /// @param quote The quote.
+    /// @return The digest.
+    function quoteDigest(Quote calldata quote) external view returns (bytes32) {
+        return _hashTypedDataV4(_hashQuote(quote));
+    }
+
+    /// @notice The EIP-712 digest a machine signs for `attestation`.
+    /// @param attestation The attestation.
+    /// @return The digest.
+    function attestationDigest(Attestation calldata attestation) external view returns (bytes32) {
+        return _hashTypedDataV4(_hashAttestation(attestation));
+    }
+
+    /// @notice The EIP-712 digest a buyer signs for `voucher` (also its identity in an {OfflineSale}).
+    /// @param voucher The voucher.
+    /// @return The digest.
+    function voucherDigest(Voucher calldata voucher) external view returns (bytes32) {
+        return _hashTypedDataV4(_hashVoucher(voucher));
+    }
+
+    /// @notice The EIP-712 digest a machine signs for `sale`.
+    /// @param sale The offline sale.
+    /// @return The digest.
+    function offlineSaleDigest(OfflineSale calldata sale) external view returns (bytes32) {
+        return _hashTypedDataV4(_hashOfflineSale(sale));
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _placeOrder(Quote calldata quote, bytes calldata quoteSignature, uint128 maxPrice, uint64 deadline)
+        private
+        returns (uint256 orderId)
+    {
+        _acceptQuote(quote, quoteSignature, maxPrice, deadline);
+        orderId = ++orderCount;
+        _orders[orderId] = Order({
+            buyer: msg.sender,
+            machineId: quote.machineId,
+            slot: quote.slot,
+            status: Status.Open,
+            offline: false,
+            price: quote.price,
+            deadline: deadline,
+            createdAt: uint64(block.timestamp)
+        });
+        escrowBalance += quote.price;
+        emit OrderPlaced(orderId, quote.machineId, msg.sender, quote.slot, quote.price, deadline, quote.nonce);
+        token.safeTransferFrom(msg.sender, address(this), quote.price);
+    }
+
+    /// @dev Checks a quote against the buyer's terms, the rate limit, the machine's key and the slot's band;
+    ///      consumes the quote nonce and reserves one unit.
+    function _acceptQuote(Quote calldata quote, bytes calldata quoteSignature, uint128 maxPrice, uint64 deadline)
+        private
+    {
+        if (block.timestamp > quote.expiry) revert QuoteExpired(quote.expiry, block.timestamp);
+        if (quote.price > maxPrice) revert PriceAboveMax(quote.price, maxPrice);
+        uint64 earliest = uint64(block.timestamp) + minOrderWindow;
+        uint64 latest = uint64(block.timestamp) + maxOrderWindow;
+        if (deadline < earliest || deadline > latest) revert InvalidDeadline(deadline, earliest, latest);
+        if (_quoteUsed[quote.machineId][quote.nonce]) revert QuoteAlreadyUsed(quote.machineId, quote.nonce);
+        if (!_orderLimiter.tryConsume(bytes32(uint256(quote.machineId)), 1)) {
+            revert MachineRateLimited(quote.machineId);
+        }
+        _quoteUsed[quote.machineId][quote.nonce] = true;
+
+        MachineRegistry.Reservation memory r = registry.reserveStock(quote.machineId, quote.slot);
+        address recovered = ECDSA.recover(_hashTypedDataV4(_hashQuote(quote)), quoteSignature);
+        if (recovered != r.signer) revert InvalidQuoteSignature(quote.machineId, recovered);
+        if (quote.price < r.minPrice || quote.price > r.maxPrice) {
+            revert PriceOutOfBand(quote.price, r.minPrice, r.maxPrice);
+        }
+    }
+
+    function _verifyVoucher(Voucher calldata voucher, bytes calldata signature, OfflineSale calldata sale)
+        private
+        view
+        returns (bytes32 voucherHash)
+    {
+        voucherHash = _hashTypedDataV4(_hashVoucher(voucher));
+        if (!SignatureChecker.isValidSignatureNow(voucher.buyer, voucherHash, signature)) {
+            revert InvalidVoucherSignature(voucher.buyer);
+        }
+        if (sale.voucherHash != voucherHash) revert VoucherMismatch(voucherHash, sale.voucherHash);
+        if (sale.price > voucher.maxAmount) revert VoucherAmountExceeded(sale.price, voucher.maxAmount);
+        if (sale.soldAt > voucher.expiry || sale.soldAt > block.timestamp) {
+            revert VoucherExpired(sale.soldAt, voucher.expiry);
+        }
+    }
+
+    /// @dev Marks the sale settled, lowers the on-chain stock and checks the machine's signature.
+    function _verifyOfflineSale(OfflineSale calldata sale, bytes calldata signature)
+        private
+        returns (address operator)
+    {
+        if (sale.metadataDigest == bytes32(0)) revert MissingMetadata(0);
+        bytes32 saleDigest = _hashTypedDataV4(_hashOfflineSale(sale));
+        if (_offlineSaleSettled[saleDigest]) revert OfflineSaleAlreadySettled(saleDigest);
+        _offlineSaleSettled[saleDigest] = true;
+        MachineRegistry.Reservation memory r = registry.consumeOfflineStock(sale.machineId, sale.slot);
+        address recovered = ECDSA.recover(saleDigest, signature);
+        if (recovered != r.signer) revert InvalidSaleSignature(sale.machineId, recovered);
+        return r.operator;
+    }
+
+    function _settleOffline(
+        address buyer,
+        uint64 voucherNonce,
+        bytes32 voucherHash,
+        OfflineSale calldata sale,
+        address operator
+    ) private returns (uint256 orderId, bool doubleSpend) {
+        orderId = ++orderCount;
+        _orders[orderId] = Order({
+            buyer: buyer,
+            machineId: sale.machineId,
+            slot: sale.slot,
+            status: Status.Dispensed,
+            offline: true,
+            price: sale.price,
+            deadline: sale.soldAt,
+            createdAt: uint64(block.timestamp)
+        });
+        uint256 firstOrderId = _voucherSpentBy[buyer][voucherNonce];
+        doubleSpend = firstOrderId != 0;
+        if (!doubleSpend) _voucherSpentBy[buyer][voucherNonce] = orderId;
+
+        uint128 charged = _chargePrepaid(buyer, sale.price);
+        uint128 fee = _fee(charged);
+        emit OfflineSaleSettled(orderId, sale.machineId, buyer, voucherHash, voucherNonce, sale.price, charged, fee);
+        if (doubleSpend) emit VoucherDoubleSpent(buyer, voucherNonce, firstOrderId, orderId, charged);
+        receipts.mint(buyer, orderId, sale.metadataDigest);
+        _payout(operator, charged - fee, fee);
+    }
+
+    function _dispense(uint256 orderId, Order storage order, address operator, bytes32 metadataDigest) private {
+        if (metadataDigest == bytes32(0)) revert MissingMetadata(orderId);
+        uint128 price = order.price;
+        address buyer = order.buyer;
+        uint128 fee = _fee(price);
+        order.status = Status.Dispensed;
+        escrowBalance -= price;
+        emit OrderDispensed(orderId, order.machineId, buyer, price, fee, metadataDigest);
+        receipts.mint(buyer, orderId, metadataDigest);
+        _payout(operator, price - fee, fee);
+    }
+
+    function _refund(uint256 orderId, Order storage order, RefundReason reason) private {
+        uint128 price = order.price;
+        address buyer = order.buyer;
+        order.status = Status.Refunded;
+        escrowBalance -= price;
+        emit OrderRefunded(orderId, order.machineId, buyer, price, reason);
+        registry.releaseStock(order.machineId, order.slot);
+        token.safeTransfer(buyer, price);
+    }
+
+    function _chargePrepaid(address buyer, uint128 amount) private returns (uint128 charged) {
+        Prepaid storage p = _prepaid[buyer];
+        charged = amount < p.balance ? amount : p.balance;
+        p.balance -= charged;
+        totalPrepaid -= charged;
+    }
+
+    function _payout(address operator, uint128 toOperator, uint128 fee) private {
+        if (toOperator > 0) token.safeTransfer(operator, toOperator);
+        if (fee > 0) token.safeTransfer(feeRecipient, fee);
+    }
+
+    function _fee(uint128 amount) private view returns (uint128) {
+        return uint128((uint256(amount) * feeBps) / 10_000);
+    }
+
+    function _openOrder(uint256 orderId) private view returns (Order storage order) {
+        order = _orders[orderId];
+        if (order.status == Status.None) revert OrderNotFound(orderId);
+        if (order.status != Status.Open) revert OrderNotOpen(orderId, order.status);
+    }
+
+    function _setFee(uint16 feeBps_, address recipient) private {
+        if (feeBps_ > MAX_FEE_BPS || recipient == address(0)) revert InvalidFee(feeBps_, recipient);
+        feeBps = feeBps_;
+        feeRecipient = recipient;
+        emit FeeChanged(feeBps_, recipient);
+    }
+
+    function _setOrderWindow(uint64 minWindow, uint64 maxWindow) private {
+        if (maxWindow == 0 || minWindow > maxWindow) revert InvalidOrderWindow(minWindow, maxWindow);
+        minOrderWindow = minWindow;
+        maxOrderWindow = maxWindow;
+        emit OrderWindowChanged(minWindow, maxWindow);
+    }
+
+    function _setRateLimit(uint48 window, uint208 capacity) private {
+        if (capacity == 0) revert InvalidRateLimit(window, capacity);
+        _orderLimiter.updateSettings(window, capacity);
+        emit RateLimitChanged(window, capacity);
+    }
+
+    function _hashQuote(Quote calldata q) private pure returns (bytes32) {
+        return keccak256(abi.encode(QUOTE_TYPEHASH, q.machineId, q.slot, q.price, q.expiry, q.nonce));
+    }
+
+    function _hashAttestation(Attestation calldata a) private pure returns (bytes32) {
+        return keccak256(abi.encode(ATTESTATION_TYPEHASH, a.orderId, a.outcome, a.metadataDigest));
+    }
+
+    function _hashVoucher(Voucher calldata v) private pure returns (bytes32) {
+        return keccak256(abi.encode(VOUCHER_TYPEHASH, v.buyer, v.maxAmount, v.nonce, v.expiry));
+    }
+
+    function _hashOfflineSale(OfflineSale calldata s) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(OFFLINE_SALE_TYPEHASH, s.voucherHash, s.machineId, s.slot, s.price, s.soldAt, s.metadataDigest)
+        );
+    }
+}
