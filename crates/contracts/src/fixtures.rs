@@ -24,3 +24,9 @@ sol! {
         function triple(uint256 x) external pure returns (uint256);
     }
 }
+
+sol!(
+    #[derive(Debug, PartialEq, Eq)]
+    ReentrantToken,
+    "../../contracts/out/testing/ReentrantToken.sol/ReentrantToken.json"
+);

@@ -5,6 +5,8 @@
 //! - [`artifacts`]: every artifact compiled from `contracts/src/` by the pinned solc (`npm run build` in
 //!   `contracts/`), embedded at build time from the committed `contracts/out/`.
 //! - [`fixtures`]: typed `sol!` bindings of the test fixtures the chain-client suite deploys.
+//! - [`vending`]: the vending core (payment token, machine registry, storefront, receipts): bindings,
+//!   EIP-712 signing, suite deployment and a typed handle for its flows.
 //!
 //! A test in this crate fails when any Solidity source differs from what its committed artifact was
 //! built from.
@@ -12,6 +14,7 @@
 
 pub mod artifact;
 pub mod fixtures;
+pub mod vending;
 
 use alloy_dyn_abi::DynSolValue;
 use automat_chain::{ChainClient, ChainError, Deployment};
