@@ -98,6 +98,12 @@ impl ChainError {
         }
     }
 
+    /// Whether the chain could not be reached (as opposed to refusing): worth retrying later, and the
+    /// machine agent's cue to sell offline.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Transport(_) | Self::Timeout { .. })
+    }
+
     /// The name of the custom error this revert carries (`"VaultStillLocked"`), if any.
     pub fn revert_name(&self) -> Option<&str> {
         self.revert().and_then(|d| d.name.as_deref())

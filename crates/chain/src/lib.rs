@@ -18,6 +18,7 @@
 mod client;
 mod error;
 mod ext;
+pub mod link;
 mod revert;
 mod signing;
 mod types;
@@ -25,6 +26,7 @@ mod types;
 pub use client::{ChainClient, DevnetControl};
 pub use error::{ChainError, Result};
 pub use ext::{ChainClientExt, decode_events};
+pub use link::{LinkSwitch, Partitionable};
 pub use revert::{DecodedRevert, RevertDecoder};
 pub use signing::{DEFAULT_MNEMONIC, FeeQuote, NonceManager, dev_signers, sign_request, signer_from_mnemonic};
 pub use types::{Deployment, Receipt, SnapshotId, TxRequest};
