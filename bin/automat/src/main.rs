@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use eyre::{Result, WrapErr};
 
+mod demo;
 mod devnet;
 
 /// Autonomous crypto vending machines across EVM chains.
@@ -25,6 +26,9 @@ enum Command {
     },
     /// Inspect or grow an embedded devnet kept in a data directory.
     Devnet(devnet::DevnetArgs),
+    /// The main job: 3 in-process chains, machines with their agents, purchases that succeed, fail, time out
+    /// and continue through a network partition; ends with a report read back from the chains.
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +78,7 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Bench { area: BenchArea::Chain(args) } => bench_chain(args).await,
         Command::Devnet(args) => devnet::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
     }
 }
 

@@ -1,0 +1,42 @@
+//! The demo run end to end on three embedded chains: every figure `automat demo --json` promises.
+
+use automat_sim::demo::{DemoConfig, run};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_settles_everything_on_three_chains() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = DemoConfig { chains: 3, data_dir: Some(dir.path().to_path_buf()), progress: false };
+    let report = run(&config).await.expect("demo runs");
+    println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+
+    assert_eq!(report.chains.len(), 3);
+    assert!(report.invariants_hold, "{report:#?}");
+    // Per chain: 3 sales + vend failure + jam + timeout online, 3 offline sales (one a double spend).
+    assert_eq!(report.orders, 3 * 9);
+    assert_eq!(report.dispensed, 3 * 6);
+    assert_eq!(report.refunded, 3 * 3);
+    assert_eq!(report.refunded_vend_failed, 3 * 2);
+    assert_eq!(report.refunded_timeout, 3);
+    assert_eq!(report.receipts_minted, report.dispensed);
+    assert_eq!(report.escrow_balance_after, 0);
+    assert_eq!(report.offline_sales, 3 * 3);
+    assert_eq!(report.offline_settled, report.offline_sales);
+    assert_eq!(report.double_spends_rejected, 3);
+    assert_eq!(report.offline_refused, 3);
+    assert!(report.sample_receipt_uri.starts_with("ipfs://bafkrei"), "{}", report.sample_receipt_uri);
+
+    // The JSON carries the public field names.
+    let json = serde_json::to_value(&report).expect("json");
+    for field in [
+        "orders",
+        "dispensed",
+        "refunded",
+        "receipts_minted",
+        "escrow_balance_after",
+        "offline_sales",
+        "offline_settled",
+        "double_spends_rejected",
+    ] {
+        assert!(json.get(field).is_some_and(|v| v.is_u64()), "missing numeric field {field}");
+    }
+}
