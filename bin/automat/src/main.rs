@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use eyre::{Result, WrapErr};
 
+mod agent;
 mod demo;
 mod devnet;
 
@@ -29,6 +30,9 @@ enum Command {
     /// The main job: 3 in-process chains, machines with their agents, purchases that succeed, fail, time out
     /// and continue through a network partition; ends with a report read back from the chains.
     Demo(demo::DemoArgs),
+    /// Run one machine's agent against a chain by JSON-RPC URL (follows orders, vends, attests, sells on
+    /// vouchers through partitions) with its HTTP interface.
+    Agent(agent::AgentArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +83,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Bench { area: BenchArea::Chain(args) } => bench_chain(args).await,
         Command::Devnet(args) => devnet::run(args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Agent(args) => agent::run(args).await,
     }
 }
 

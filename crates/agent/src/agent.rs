@@ -262,8 +262,11 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
     pub async fn poll(&mut self) -> Result<PollReport> {
         let mut report = PollReport::default();
         self.resume_offline_vends().await?;
-        let facts = self.refresh_facts().await?;
-        report.new_orders = self.scan_orders().await?;
+        // One head for the whole poll: the deposit scan and the order scan must end at the same block, since
+        // the order scan moves the cursor both start from.
+        let head = self.vending.client().block_number().await?;
+        let facts = self.refresh_facts(head).await?;
+        report.new_orders = self.scan_orders(head).await?;
         if report.new_orders > 0 {
             self.checkpoint(CrashPoint::OrderSeen)?;
         }
@@ -338,7 +341,7 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
 
     // ------------------------------------------------------------------ online
 
-    async fn refresh_facts(&mut self) -> Result<ChainFacts> {
+    async fn refresh_facts(&mut self, head: u64) -> Result<ChainFacts> {
         let client = self.vending.client();
         let chain_time = client.block_timestamp().await?;
         let machine = self.vending.machine(self.config.machine_id).await?;
@@ -349,7 +352,6 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
         let mut facts = self.outbox.facts()?;
         // Buyers with an allowance: those already known plus those who deposited since the cursor.
         let mut buyers: BTreeSet<Address> = facts.prepaid.iter().map(|(b, _)| *b).collect();
-        let head = client.block_number().await?;
         let from = self.outbox.cursor()?.unwrap_or(self.config.start_block);
         for (lo, hi) in ranges(from, head, self.config.log_range) {
             let filter = Filter::new()
@@ -371,9 +373,8 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
         Ok(facts)
     }
 
-    async fn scan_orders(&mut self) -> Result<usize> {
+    async fn scan_orders(&mut self, head: u64) -> Result<usize> {
         let client = self.vending.client();
-        let head = client.block_number().await?;
         let from = self.outbox.cursor()?.unwrap_or(self.config.start_block);
         let mut added = 0;
         for (lo, hi) in ranges(from, head, self.config.log_range) {

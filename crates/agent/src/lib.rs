@@ -14,6 +14,7 @@
 mod agent;
 pub mod driver;
 pub mod outbox;
+pub mod service;
 mod sim;
 
 use automat_chain::ChainError;
