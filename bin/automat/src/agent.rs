@@ -42,6 +42,9 @@ pub(crate) struct AgentArgs {
     /// First block to scan on a fresh outbox.
     #[arg(long, default_value_t = 0)]
     start_block: u64,
+    /// Also publish receipt metadata to this IPFS node's Kubo RPC API (e.g. http://127.0.0.1:5001).
+    #[arg(long, env = "AUTOMAT_KUBO_URL")]
+    kubo_url: Option<String>,
     /// Simulated machine: probability of a vend failure.
     #[arg(long, default_value_t = 0.0)]
     fail: f64,
@@ -102,6 +105,12 @@ pub(crate) async fn run(args: AgentArgs) -> Result<()> {
         .with_journal(args.data_dir.join("machine-journal.jsonl"))?;
     let mut config = AgentConfig::new(args.machine_id, suite, &args.data_dir);
     config.start_block = args.start_block;
+    if let Some(url) = &args.kubo_url {
+        let kubo = automat_store::KuboClient::new(url).wrap_err("--kubo-url")?;
+        let version = kubo.version().await.wrap_err_with(|| format!("IPFS node at {url}"))?;
+        eprintln!("automat agent: publishing receipt metadata to IPFS node {url} (Kubo {})", version.version);
+        config.kubo = Some(kubo);
+    }
     let agent = Agent::open(client, driver, machine_key, config)?;
 
     let listener =

@@ -18,7 +18,7 @@ use automat_contracts::vending::{
 };
 use automat_store::{
     BlobStore,
-    cid::{content_cid, ipfs_uri, sha256_of},
+    cid::{ipfs_uri, sha256_of},
     metadata::{ReceiptMetadata, Sale},
 };
 use serde::{Deserialize, Serialize};
@@ -67,6 +67,8 @@ pub struct AgentConfig {
     pub start_block: u64,
     /// Most blocks per log query.
     pub log_range: u64,
+    /// Also publish receipt metadata to this IPFS node (Kubo RPC API); the local blob store always has it.
+    pub kubo: Option<automat_store::KuboClient>,
 }
 
 impl AgentConfig {
@@ -80,6 +82,7 @@ impl AgentConfig {
             quote_ttl: 300,
             start_block: 0,
             log_range: 5_000,
+            kubo: None,
         }
     }
 }
@@ -436,6 +439,14 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
                     let vend = match self.driver.recall(&session).await {
                         Ok(Some(outcome)) => outcome,
                         Ok(None) => {
+                            // Never started. Time spent down since "dispensing" was recorded may have eaten the
+                            // margin: vending now could deliver the item and still miss the deadline (buyer
+                            // refunded too). Decide again as for a new order.
+                            let now = self.vending.client().block_timestamp().await?;
+                            if now + self.config.dispense_margin > order.deadline {
+                                order.stage = OrderStage::Seen;
+                                continue;
+                            }
                             let item_id = facts.items.get(usize::from(order.slot)).copied().unwrap_or_default();
                             let request = VendRequest { session, slot: order.slot, item_id, price: order.price };
                             let outcome = self.driver.vend(&request).await?;
@@ -453,7 +464,7 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
                         let now = self.vending.client().block_timestamp().await.unwrap_or(facts.chain_time);
                         let item_id = facts.items.get(usize::from(order.slot)).copied().unwrap_or_default();
                         let sale = self.sale_facts(U256::from(order.order_id), &order, item_id, now, None);
-                        (Outcome::Dispensed, self.store_metadata(&sale)?.0)
+                        (Outcome::Dispensed, self.store_metadata(&sale).await?.0)
                     } else {
                         (Outcome::VendFailed, B256::ZERO)
                     };
@@ -542,11 +553,17 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
         }
     }
 
-    /// Writes the receipt metadata to the blob store; returns its sha2-256 and `ipfs://` URI.
-    fn store_metadata(&self, sale: &Sale) -> Result<(B256, String)> {
+    /// Writes the receipt metadata to the blob store (and, when configured, to the IPFS node); returns its
+    /// sha2-256 and `ipfs://` URI. A node that cannot be reached does not hold up the sale: the document stays
+    /// in the blob store, addressed by the same CID, and the failure is logged.
+    async fn store_metadata(&self, sale: &Sale) -> Result<(B256, String)> {
         let bytes = ReceiptMetadata::new(sale).to_json_bytes()?;
         let cid = self.blobs.put(&bytes)?;
-        debug_assert_eq!(Some(&cid), content_cid(&bytes).ok().as_ref());
+        if let Some(kubo) = &self.config.kubo
+            && let Err(e) = kubo.add(&bytes).await
+        {
+            tracing::warn!(cid = %cid, error = %e, "publishing receipt metadata to IPFS failed; kept locally");
+        }
         Ok((B256::from(sha256_of(&cid)?), ipfs_uri(&cid)))
     }
 
@@ -657,7 +674,7 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
             stage: OrderStage::Seen,
         };
         let sale_facts = self.sale_facts(U256::ZERO, &order, item_id, record.sold_at, Some(record.voucher_hash));
-        let (metadata_digest, metadata_uri) = self.store_metadata(&sale_facts)?;
+        let (metadata_digest, metadata_uri) = self.store_metadata(&sale_facts).await?;
         let sale = OfflineSale {
             voucherHash: record.voucher_hash,
             machineId: self.config.machine_id,
@@ -681,6 +698,14 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
             match self.vending.settle_offline_sale(&voucher, record.voucher_signature.clone(), &sale, signature).await {
                 Ok(settled) => {
                     self.checkpoint(CrashPoint::AfterOfflineSettle)?;
+                    // The allowances in the facts were read before this settlement: take off what it charged, so
+                    // a partition starting now does not sell against money already spent. (Written before the
+                    // sale is marked settled: a crash in between counts the sale twice, which only refuses more.)
+                    let mut facts = self.outbox.facts()?;
+                    if let Some((_, allowance)) = facts.prepaid.iter_mut().find(|(b, _)| *b == voucher.buyer) {
+                        *allowance = allowance.saturating_sub(settled.charged);
+                        self.outbox.put_facts(&facts)?;
+                    }
                     let order_id = u64::try_from(settled.order_id).unwrap_or(u64::MAX);
                     record.stage = OfflineStage::Settled {
                         order_id,
