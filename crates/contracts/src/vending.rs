@@ -13,8 +13,9 @@ use automat_chain::{ChainClient, ChainClientExt, ChainError, Receipt};
 
 use crate::{ArtifactError, register_all_errors};
 
-/// `sol!` bindings generated from the committed artifacts (ABI and bytecode).
-#[allow(missing_docs)]
+/// `sol!` bindings generated from the committed artifacts (ABI and bytecode). `OfflineSaleSettled` has eight
+/// fields, so its generated constructor takes eight arguments.
+#[allow(missing_docs, clippy::too_many_arguments)]
 mod bindings {
     use alloy_sol_types::sol;
 
