@@ -39,6 +39,19 @@ enum Command {
 enum BenchArea {
     /// ERC-20 transfers through the embedded chain client versus bare revm (and optionally Hardhat).
     Chain(ChainBenchArgs),
+    /// Gas of a purchase (order, attestation, refund) against an ERC-20 transfer + ERC-721 mint, and the
+    /// end-to-end latency of one purchase through a machine agent.
+    Purchase(PurchaseBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct PurchaseBenchArgs {
+    /// Purchases timed end to end.
+    #[arg(long, default_value_t = 50)]
+    purchases: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -81,10 +94,22 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Bench { area: BenchArea::Chain(args) } => bench_chain(args).await,
+        Command::Bench { area: BenchArea::Purchase(args) } => bench_purchase(args).await,
         Command::Devnet(args) => devnet::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Agent(args) => agent::run(args).await,
     }
+}
+
+async fn bench_purchase(args: PurchaseBenchArgs) -> Result<()> {
+    let config = automat_bench::purchase::PurchaseBenchConfig { purchases: args.purchases, progress: !args.json };
+    let report = automat_bench::purchase::run(&config).await.wrap_err("purchase benchmark failed")?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!("{report}");
+    }
+    Ok(())
 }
 
 async fn bench_chain(args: ChainBenchArgs) -> Result<()> {

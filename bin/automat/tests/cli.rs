@@ -49,3 +49,40 @@ fn bad_input_fails_with_a_clear_message() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("transfers and rounds must be positive"), "{stderr}");
 }
+
+#[test]
+fn bench_purchase_json_has_the_documented_fields() {
+    let output = automat().args(["bench", "purchase", "--json", "--purchases", "5"]).output().expect("runs automat");
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    for field in ["gas_order", "gas_attest", "gas_refund", "gas_baseline", "ratio", "e2e_ms_p50"] {
+        assert!(report.get(field).is_some_and(|v| v.is_number()), "missing {field} in {report}");
+    }
+    let gas = |f: &str| report[f].as_f64().expect("number");
+    let ratio = (gas("gas_order") + gas("gas_attest")) / gas("gas_baseline");
+    assert!((ratio - gas("ratio")).abs() < 1e-9, "ratio is (order + attest) / baseline");
+}
+
+#[test]
+fn demo_json_reports_every_order_settled() {
+    let output = automat().args(["demo", "--json"]).output().expect("runs automat");
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    for field in [
+        "orders",
+        "dispensed",
+        "refunded",
+        "receipts_minted",
+        "escrow_balance_after",
+        "offline_sales",
+        "offline_settled",
+        "double_spends_rejected",
+    ] {
+        assert!(report.get(field).is_some_and(|v| v.is_u64()), "missing {field} in {report}");
+    }
+    assert_eq!(report["escrow_balance_after"], 0);
+    assert_eq!(report["receipts_minted"], report["dispensed"]);
+    assert_eq!(report["offline_settled"], report["offline_sales"]);
+    assert!(report["double_spends_rejected"].as_u64().expect("number") >= 1);
+    assert_eq!(report["orders"], report["dispensed"].as_u64().expect("n") + report["refunded"].as_u64().expect("n"));
+}

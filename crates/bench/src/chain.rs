@@ -145,7 +145,7 @@ fn sign_transfers(
     Ok(out)
 }
 
-fn bar(enabled: bool, len: usize, what: &str) -> ProgressBar {
+pub(crate) fn bar(enabled: bool, len: usize, what: &str) -> ProgressBar {
     if !enabled {
         return ProgressBar::hidden();
     }

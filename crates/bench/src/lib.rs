@@ -2,9 +2,12 @@
 //! ratios against it, as one JSON object whose field names are a public interface.
 //!
 //! - [`chain`]: the embedded chain client path against bare revm (and optionally a Hardhat node).
+//! - [`purchase`]: gas of the Storefront's flows against a plain ERC-20 transfer plus an ERC-721 mint, and the
+//!   latency of one purchase end to end through the machine agent.
 #![forbid(unsafe_code)]
 
 pub mod chain;
+pub mod purchase;
 
 /// Why a benchmark could not run.
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +15,12 @@ pub enum BenchError {
     /// A chain operation failed.
     #[error("chain: {0}")]
     Chain(#[from] automat_chain::ChainError),
+    /// A vending-suite call failed (deployment, registration, an order).
+    #[error("vending: {0}")]
+    Vending(#[from] automat_contracts::vending::VendingError),
+    /// The machine agent failed.
+    #[error("agent: {0}")]
+    Agent(#[from] automat_agent::AgentError),
     /// The Hardhat node could not be started.
     #[error("hardhat: {0}")]
     Hardhat(#[from] automat_hardhat::HardhatError),
