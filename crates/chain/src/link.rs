@@ -10,7 +10,9 @@ use std::sync::{
 use alloy_primitives::{Address, Bytes, TxHash, U256};
 use alloy_rpc_types_eth::{Filter, Log};
 
-use crate::{ChainClient, ChainError, DevnetControl, Deployment, Receipt, Result, RevertDecoder, SnapshotId, TxRequest};
+use crate::{
+    ChainClient, ChainError, Deployment, DevnetControl, Receipt, Result, RevertDecoder, SnapshotId, TxRequest,
+};
 
 /// The switch of one link, shared by whoever cuts it and the clients behind it.
 #[derive(Debug, Clone, Default)]
