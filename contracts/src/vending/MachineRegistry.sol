@@ -124,8 +124,6 @@ contract MachineRegistry is AccessControl, ReentrancyGuard {
     error InvalidPriceBand(uint128 minPrice, uint128 maxPrice);
     /// @notice The slot is empty.
     error SoldOut(uint64 machineId, uint16 slot);
-    /// @notice A stock count would overflow.
-    error StockOverflow(uint64 machineId, uint16 slot);
     /// @notice The offline credit cap exceeds the operator's stake.
     error CreditCapAboveStake(uint128 cap, uint256 stake);
 
@@ -326,12 +324,13 @@ contract MachineRegistry is AccessControl, ReentrancyGuard {
         r = Reservation(m.operator, m.signer, s.itemId, s.minPrice, s.maxPrice);
     }
 
-    /// @notice Puts back one unit reserved by an order that was refunded.
+    /// @notice Puts back one unit reserved by an order that was refunded. Saturates at the maximum count, so an
+    ///         operator can never block a buyer's refund through the stock figure.
     /// @param machineId The machine.
     /// @param slot The slot.
     function releaseStock(uint64 machineId, uint16 slot) external onlyRole(STOREFRONT_ROLE) {
         Slot storage s = _slotOf(machineId, slot);
-        if (s.stock == type(uint32).max) revert StockOverflow(machineId, slot);
+        if (s.stock == type(uint32).max) return;
         s.stock += 1;
         emit StockChanged(machineId, slot, s.stock);
     }

@@ -27,8 +27,11 @@ import {ReceiptNFT} from "./ReceiptNFT.sol";
 ///         accept while they cannot reach the chain, each machine up to its offline credit cap. On reconnect the
 ///         machine submits the voucher with its signed record of the sale. A voucher (buyer, nonce) pays once: the
 ///         first sale settled on chain is paid from the voucher; any later sale presenting the same voucher is a
-///         double spend, charged back to the buyer's remaining allowance, with any shortfall recorded against the
-///         operator. Either way every sale is recorded exactly once.
+///         double spend: recorded (order, receipt, `VoucherDoubleSpent` naming the buyer) but not paid, because the
+///         buyer authorised one payment and a machine's word alone must never move a buyer's funds. That loss is
+///         the operator's, bounded by the machine's offline credit cap (which its agent enforces while offline).
+///         A sale whose buyer's allowance ran short is paid what is left; the shortfall is in the event. Either way
+///         every sale is recorded exactly once.
 ///
 ///         Invariant: the contract's token balance equals `escrowBalance + totalPrepaid`.
 contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
@@ -200,9 +203,10 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         uint128 charged,
         uint128 fee
     );
-    /// @notice A voucher already settled was presented again; the sale `orderId` was charged back to the buyer.
+    /// @notice A voucher that already paid for `firstOrderId` was presented again; sale `orderId` is recorded
+    ///         but not paid (`unpaid` is its price, the operator's loss).
     event VoucherDoubleSpent(
-        address indexed buyer, uint64 indexed voucherNonce, uint256 firstOrderId, uint256 orderId, uint128 charged
+        address indexed buyer, uint64 indexed voucherNonce, uint256 firstOrderId, uint256 orderId, uint128 unpaid
     );
     /// @notice A buyer added to its prepaid allowance.
     event PrepaidDeposited(address indexed buyer, uint128 amount, uint128 balance);
@@ -407,7 +411,7 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     /// @param sale The machine's record of the sale.
     /// @param saleSignature The machine key's EIP-712 signature of `sale`.
     /// @return orderId The order recording the sale.
-    /// @return doubleSpend Whether the voucher had already paid for another sale.
+    /// @return doubleSpend Whether the voucher had already paid for another sale (this one is then unpaid).
     function settleOfflineSale(
         Voucher calldata voucher,
         bytes calldata voucherSignature,
@@ -616,10 +620,10 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         doubleSpend = firstOrderId != 0;
         if (!doubleSpend) _voucherSpentBy[buyer][voucherNonce] = orderId;
 
-        uint128 charged = _chargePrepaid(buyer, sale.price);
+        uint128 charged = doubleSpend ? 0 : _chargePrepaid(buyer, sale.price);
         uint128 fee = _fee(charged);
         emit OfflineSaleSettled(orderId, sale.machineId, buyer, voucherHash, voucherNonce, sale.price, charged, fee);
-        if (doubleSpend) emit VoucherDoubleSpent(buyer, voucherNonce, firstOrderId, orderId, charged);
+        if (doubleSpend) emit VoucherDoubleSpent(buyer, voucherNonce, firstOrderId, orderId, sale.price);
         receipts.mint(buyer, orderId, sale.metadataDigest);
         _payout(operator, charged - fee, fee);
     }

@@ -5,7 +5,7 @@
 //! chain: three successful purchases, a vend failure and a jam (both refunded by the machine's attestation),
 //! an order the machine never answers (refunded by the buyer after the deadline), and one partition episode:
 //! both machines lose the chain, keep selling against buyer vouchers (one voucher spent at both), and settle
-//! when the link heals — the double spend is paid once and charged back once. The report is read back from the
+//! when the link heals — the voucher pays once, the second sale is recorded unpaid. The report is read back from the
 //! chains, and the run fails if any invariant (escrow, receipts, settlement) does not hold.
 
 use std::{

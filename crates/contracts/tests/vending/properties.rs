@@ -497,7 +497,8 @@ impl World {
         let Some(receipt) = self.expect(result, expected, ctx) else { return };
         model.record_settlements(&receipt);
         let id = model.next_id();
-        let charged = sale.price.min(model.prepaid);
+        // A voucher pays once: a later sale presenting it is recorded but charges the buyer nothing.
+        let charged = if voucher.spent_by.is_some() { 0 } else { sale.price.min(model.prepaid) };
         let fee = Fixture::fee(charged);
         let settled = receipt.events::<Storefront::OfflineSaleSettled>();
         assert_eq!(
@@ -514,7 +515,7 @@ impl World {
                     voucherNonce: voucher.voucher.nonce,
                     firstOrderId: first,
                     orderId: id,
-                    charged,
+                    unpaid: sale.price,
                 }],
                 "{ctx}"
             ),
