@@ -50,7 +50,7 @@ fn print_report(r: &automat_sim::demo::DemoReport) {
         r.refunded, r.refunded_vend_failed, r.refunded_timeout
     );
     println!(
-        "  offline sales        {:>6}   settled {}, double spends paid once {}, vouchers refused {}",
+        "  offline sales        {:>6}   settled {}, vouchers spent twice (paid once) {}, refused {}",
         r.offline_sales, r.offline_settled, r.double_spends_rejected, r.offline_refused
     );
     println!("  escrow left          {:>6}", units(r.escrow_balance_after));
