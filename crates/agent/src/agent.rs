@@ -10,7 +10,7 @@ use std::{
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::SolStruct;
+use alloy_sol_types::{SolEvent, SolStruct};
 use automat_chain::{ChainClient, alloy::Filter, decode_events};
 use automat_contracts::vending::{
     Attestation, OfflineSale, Outcome, PAYMENT_DECIMALS, Quote, Storefront, SuiteAddresses, Vending, Voucher,
@@ -265,18 +265,13 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
     pub async fn poll(&mut self) -> Result<PollReport> {
         let mut report = PollReport::default();
         self.resume_offline_vends().await?;
-        // One head for the whole poll: the deposit scan and the order scan must end at the same block, since
-        // the order scan moves the cursor both start from.
         let head = self.vending.client().block_number().await?;
-        let facts = self.refresh_facts(head).await?;
-        report.new_orders = self.scan_orders(head).await?;
+        let (facts, new_orders) = self.sync(head).await?;
+        report.new_orders = new_orders;
         if report.new_orders > 0 {
             self.checkpoint(CrashPoint::OrderSeen)?;
         }
-        for order in self.outbox.orders()? {
-            if matches!(order.stage, OrderStage::Settled { .. } | OrderStage::NeedsReview { .. }) {
-                continue;
-            }
+        for order in self.outbox.unfinished_orders()? {
             let finished = self.advance_order(order, &facts).await?;
             match finished {
                 Some(Settlement::Attested { outcome: Outcome::Dispensed, .. }) => report.dispensed += 1,
@@ -295,25 +290,8 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
         tokio::pin!(shutdown);
         let mut online = true;
         loop {
-            match self.poll().await {
-                Ok(report) => {
-                    if !online {
-                        tracing::info!(machine = self.config.machine_id, "chain reachable again; reconciled");
-                        online = true;
-                    }
-                    if report != PollReport::default() {
-                        tracing::info!(machine = self.config.machine_id, ?report, "poll");
-                    }
-                }
-                Err(e) if e.is_unreachable() => {
-                    if online {
-                        tracing::warn!(machine = self.config.machine_id, error = %e, "chain unreachable; partition mode");
-                        online = false;
-                    }
-                }
-                Err(AgentError::SimulatedCrash(point)) => return Err(AgentError::SimulatedCrash(point)),
-                Err(e) => tracing::error!(machine = self.config.machine_id, error = %e, "poll failed; will retry"),
-            }
+            let result = self.poll().await;
+            note_poll(self.config.machine_id, &mut online, result)?;
             tokio::select! {
                 () = &mut shutdown => return Ok(()),
                 () = tokio::time::sleep(interval) => {}
@@ -344,54 +322,28 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
 
     // ------------------------------------------------------------------ online
 
-    async fn refresh_facts(&mut self, head: u64) -> Result<ChainFacts> {
+    /// Reads the chain from the cursor up to `head`: new orders for this machine, and which buyers' allowances
+    /// changed (deposits, withdrawal requests, withdrawals, offline settlements). Refreshes the facts partition
+    /// mode needs — re-reading only the allowances that changed — and saves them before the cursor moves past
+    /// the blocks they came from, so a crash in between rescans rather than misses a change. Returns the facts
+    /// and how many orders were new.
+    async fn sync(&mut self, head: u64) -> Result<(ChainFacts, usize)> {
         let client = self.vending.client();
-        let chain_time = client.block_timestamp().await?;
-        let machine = self.vending.machine(self.config.machine_id).await?;
-        let mut items = Vec::with_capacity(usize::from(machine.slotCount));
-        for slot in 0..machine.slotCount {
-            items.push(self.vending.slot(self.config.machine_id, slot).await?.itemId);
-        }
-        let mut facts = self.outbox.facts()?;
-        // Buyers with an allowance: those already known plus those who deposited since the cursor.
-        let mut buyers: BTreeSet<Address> = facts.prepaid.iter().map(|(b, _)| *b).collect();
+        let storefront = self.config.suite.storefront;
         let from = self.outbox.cursor()?.unwrap_or(self.config.start_block);
+        let mut orders = Vec::new();
+        let mut changed = BTreeSet::new();
         for (lo, hi) in ranges(from, head, self.config.log_range) {
-            let filter = Filter::new()
-                .address(self.config.suite.storefront)
-                .event_signature(<Storefront::PrepaidDeposited as alloy_sol_types::SolEvent>::SIGNATURE_HASH)
-                .from_block(lo)
-                .to_block(hi);
-            for deposit in decode_events::<Storefront::PrepaidDeposited>(&client.logs(&filter).await?) {
-                buyers.insert(deposit.buyer);
-            }
-        }
-        let mut prepaid = Vec::with_capacity(buyers.len());
-        for buyer in buyers {
-            let p = self.vending.prepaid(buyer).await?;
-            prepaid.push((buyer, p.balance.saturating_sub(p.pendingWithdrawal)));
-        }
-        facts = ChainFacts { chain_time, offline_credit_cap: machine.offlineCreditCap, items, prepaid };
-        self.outbox.put_facts(&facts)?;
-        Ok(facts)
-    }
-
-    async fn scan_orders(&mut self, head: u64) -> Result<usize> {
-        let client = self.vending.client();
-        let from = self.outbox.cursor()?.unwrap_or(self.config.start_block);
-        let mut added = 0;
-        for (lo, hi) in ranges(from, head, self.config.log_range) {
-            let filter = Filter::new()
-                .address(self.config.suite.storefront)
-                .event_signature(<Storefront::OrderPlaced as alloy_sol_types::SolEvent>::SIGNATURE_HASH)
+            let placed = Filter::new()
+                .address(storefront)
+                .event_signature(Storefront::OrderPlaced::SIGNATURE_HASH)
                 .topic2(B256::from(U256::from(self.config.machine_id)))
                 .from_block(lo)
                 .to_block(hi);
-            let mut records = Vec::new();
-            for placed in decode_events::<Storefront::OrderPlaced>(&client.logs(&filter).await?) {
+            for placed in decode_events::<Storefront::OrderPlaced>(&client.logs(&placed).await?) {
                 let order_id = u64::try_from(placed.orderId)
                     .map_err(|_| AgentError::Outbox(format!("order id {} does not fit u64", placed.orderId)))?;
-                records.push(OrderRecord {
+                orders.push(OrderRecord {
                     order_id,
                     slot: placed.slot,
                     price: placed.price,
@@ -400,9 +352,42 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
                     stage: OrderStage::Seen,
                 });
             }
-            added += self.outbox.record_orders(&records, hi + 1)?;
+            let allowances = Filter::new()
+                .address(storefront)
+                .event_signature(vec![
+                    Storefront::PrepaidDeposited::SIGNATURE_HASH,
+                    Storefront::PrepaidWithdrawalRequested::SIGNATURE_HASH,
+                    Storefront::PrepaidWithdrawn::SIGNATURE_HASH,
+                    Storefront::OfflineSaleSettled::SIGNATURE_HASH,
+                ])
+                .from_block(lo)
+                .to_block(hi);
+            let logs = client.logs(&allowances).await?;
+            changed.extend(decode_events::<Storefront::PrepaidDeposited>(&logs).into_iter().map(|e| e.buyer));
+            changed.extend(decode_events::<Storefront::PrepaidWithdrawalRequested>(&logs).into_iter().map(|e| e.buyer));
+            changed.extend(decode_events::<Storefront::PrepaidWithdrawn>(&logs).into_iter().map(|e| e.buyer));
+            changed.extend(decode_events::<Storefront::OfflineSaleSettled>(&logs).into_iter().map(|e| e.buyer));
         }
-        Ok(added)
+
+        let mut facts = self.outbox.facts()?;
+        facts.chain_time = client.block_timestamp().await?;
+        let machine = self.vending.machine(self.config.machine_id).await?;
+        facts.offline_credit_cap = machine.offlineCreditCap;
+        facts.items.clear();
+        for slot in 0..machine.slotCount {
+            facts.items.push(self.vending.slot(self.config.machine_id, slot).await?.itemId);
+        }
+        for buyer in changed {
+            let p = self.vending.prepaid(buyer).await?;
+            let available = p.balance.saturating_sub(p.pendingWithdrawal);
+            match facts.prepaid.iter_mut().find(|(b, _)| *b == buyer) {
+                Some((_, allowance)) => *allowance = available,
+                None => facts.prepaid.push((buyer, available)),
+            }
+        }
+        self.outbox.put_facts(&facts)?;
+        let added = self.outbox.record_orders(&orders, head + 1)?;
+        Ok((facts, added))
     }
 
     /// Carries one order as far as it goes; returns how it settled if it did.
@@ -463,7 +448,10 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
                     let (outcome, metadata_digest) = if vend.dispensed() {
                         let now = self.vending.client().block_timestamp().await.unwrap_or(facts.chain_time);
                         let item_id = facts.items.get(usize::from(order.slot)).copied().unwrap_or_default();
-                        let sale = self.sale_facts(U256::from(order.order_id), &order, item_id, now, None);
+                        let sale = Sale {
+                            order_id: U256::from(order.order_id),
+                            ..self.sale(order.slot, order.price, order.buyer, item_id, now)
+                        };
                         (Outcome::Dispensed, self.store_metadata(&sale).await?.0)
                     } else {
                         (Outcome::VendFailed, B256::ZERO)
@@ -535,21 +523,23 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
         Ok(sign_typed(&self.key, &self.config.suite.domain(), &attestation)?)
     }
 
-    fn sale_facts(&self, order_id: U256, order: &OrderRecord, item_id: u64, now: u64, voucher: Option<B256>) -> Sale {
+    /// The facts of a sale of one unit of `slot` at `price` to `buyer`, dispensed at chain time `dispensed_at`
+    /// (order id 0 and no voucher: callers fill those in).
+    fn sale(&self, slot: u16, price: u128, buyer: Address, item_id: u64, dispensed_at: u64) -> Sale {
         Sale {
-            order_id,
+            order_id: U256::ZERO,
             chain_id: self.config.suite.chain_id,
             storefront: self.config.suite.storefront,
             machine_id: self.config.machine_id,
-            slot: order.slot,
+            slot,
             item_id,
-            price: U256::from(order.price),
+            price: U256::from(price),
             token: self.config.suite.token,
             token_decimals: PAYMENT_DECIMALS,
-            buyer: order.buyer,
-            dispensed_at: now,
-            offline: voucher.is_some(),
-            voucher,
+            buyer,
+            dispensed_at,
+            offline: false,
+            voucher: None,
         }
     }
 
@@ -665,15 +655,12 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
             self.outbox.put_offline(&record)?;
             return Ok(OfflineSaleOutcome::NotDispensed(vend));
         }
-        let order = OrderRecord {
-            order_id: 0,
-            slot: record.slot,
-            price: record.price,
-            buyer: record.voucher.buyer,
-            deadline: 0,
-            stage: OrderStage::Seen,
+        // The order id is only known once the sale settles: the document names the voucher instead.
+        let sale_facts = Sale {
+            offline: true,
+            voucher: Some(record.voucher_hash),
+            ..self.sale(record.slot, record.price, record.voucher.buyer, item_id, record.sold_at)
         };
-        let sale_facts = self.sale_facts(U256::ZERO, &order, item_id, record.sold_at, Some(record.voucher_hash));
         let (metadata_digest, metadata_uri) = self.store_metadata(&sale_facts).await?;
         let sale = OfflineSale {
             voucherHash: record.voucher_hash,
@@ -739,6 +726,31 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
         }
         Ok(())
     }
+}
+
+/// Reports one poll of a running agent: logs what it did, the loss and return of the chain (once each), and
+/// other failures (retried by the next poll). Only a simulated crash is passed on.
+pub(crate) fn note_poll(machine: u64, online: &mut bool, result: Result<PollReport>) -> Result<()> {
+    match result {
+        Ok(report) => {
+            if !*online {
+                tracing::info!(machine, "chain reachable again; offline sales reconciled");
+                *online = true;
+            }
+            if report != PollReport::default() {
+                tracing::info!(machine, ?report, "poll");
+            }
+        }
+        Err(e) if e.is_unreachable() => {
+            if *online {
+                tracing::warn!(machine, error = %e, "chain unreachable; selling on vouchers");
+                *online = false;
+            }
+        }
+        Err(AgentError::SimulatedCrash(point)) => return Err(AgentError::SimulatedCrash(point)),
+        Err(e) => tracing::error!(machine, error = %e, "poll failed; will retry"),
+    }
+    Ok(())
 }
 
 /// Inclusive block ranges covering `from..=to` in steps of `step`.

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use crate::{AgentError, Result, driver::VendOutcome};
 
 const ORDERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("orders");
+/// Ids of the orders not yet finished (settled or left for review), so a poll does not read the whole history.
+const UNFINISHED: TableDefinition<'_, u64, ()> = TableDefinition::new("unfinished_orders");
 const OFFLINE: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("offline_sales");
 const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 
@@ -114,6 +116,13 @@ pub struct VoucherData {
     pub nonce: u64,
     /// Last time a sale may use it.
     pub expiry: u64,
+}
+
+impl OrderStage {
+    /// Whether the agent has nothing more to do with the order.
+    pub fn is_finished(&self) -> bool {
+        matches!(self, Self::Settled { .. } | Self::NeedsReview { .. })
+    }
 }
 
 impl From<&Voucher> for VoucherData {
@@ -241,6 +250,7 @@ impl Outbox {
         let db = Database::create(path).map_err(|e| AgentError::Outbox(format!("{}: {e}", path.display())))?;
         let txn = db.begin_write().map_err(db_err)?;
         txn.open_table(ORDERS).map_err(db_err)?;
+        txn.open_table(UNFINISHED).map_err(db_err)?;
         txn.open_table(OFFLINE).map_err(db_err)?;
         txn.open_table(META).map_err(db_err)?;
         txn.commit().map_err(db_err)?;
@@ -272,10 +282,14 @@ impl Outbox {
         let mut added = 0;
         {
             let mut table = txn.open_table(ORDERS).map_err(db_err)?;
+            let mut unfinished = txn.open_table(UNFINISHED).map_err(db_err)?;
             for order in orders {
                 if table.get(order.order_id).map_err(db_err)?.is_none() {
                     let bytes = encode(order)?;
                     table.insert(order.order_id, bytes.as_slice()).map_err(db_err)?;
+                    if !order.stage.is_finished() {
+                        unfinished.insert(order.order_id, ()).map_err(db_err)?;
+                    }
                     added += 1;
                 }
             }
@@ -291,7 +305,32 @@ impl Outbox {
         let bytes = encode(order)?;
         let txn = self.db.begin_write().map_err(db_err)?;
         txn.open_table(ORDERS).map_err(db_err)?.insert(order.order_id, bytes.as_slice()).map_err(db_err)?;
+        let mut unfinished = txn.open_table(UNFINISHED).map_err(db_err)?;
+        if order.stage.is_finished() {
+            unfinished.remove(order.order_id).map_err(db_err)?;
+        } else {
+            unfinished.insert(order.order_id, ()).map_err(db_err)?;
+        }
+        drop(unfinished);
         txn.commit().map_err(db_err)
+    }
+
+    /// The orders not yet finished, by id.
+    pub fn unfinished_orders(&self) -> Result<Vec<OrderRecord>> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let ids = txn.open_table(UNFINISHED).map_err(db_err)?;
+        let orders = txn.open_table(ORDERS).map_err(db_err)?;
+        let mut out = Vec::new();
+        for entry in ids.iter().map_err(db_err)? {
+            let (id, _) = entry.map_err(db_err)?;
+            let id = id.value();
+            let record = orders
+                .get(id)
+                .map_err(db_err)?
+                .ok_or_else(|| AgentError::Outbox(format!("order {id} is listed as unfinished but has no record")))?;
+            out.push(decode(record.value())?);
+        }
+        Ok(out)
     }
 
     /// One order.

@@ -182,23 +182,9 @@ where
             let mut online = true;
             loop {
                 let result = agent.lock().await.poll().await;
-                match result {
-                    Ok(report) => {
-                        if !online {
-                            tracing::info!(machine, "chain reachable again; offline sales reconciled");
-                            online = true;
-                        }
-                        if report != crate::PollReport::default() {
-                            tracing::info!(machine, ?report, "poll");
-                        }
-                    }
-                    Err(e) if e.is_unreachable() => {
-                        if online {
-                            tracing::warn!(machine, error = %e, "chain unreachable; selling on vouchers");
-                            online = false;
-                        }
-                    }
-                    Err(e) => tracing::error!(machine, error = %e, "poll failed; will retry"),
+                if let Err(e) = crate::agent::note_poll(machine, &mut online, result) {
+                    tracing::error!(machine, error = %e, "agent stopped");
+                    return;
                 }
                 tokio::select! {
                     _ = stop.changed() => return,

@@ -29,9 +29,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_primitives::{Address, Bytes, Signature, U256};
+use alloy_primitives::{Address, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolConstructor, eip712_domain};
+use alloy_sol_types::SolConstructor;
 use automat_agent::{
     Agent, AgentConfig, Behaviour, SimulatedMachine, VendOdds,
     outbox::{OrderStage, Settlement},
@@ -40,8 +40,8 @@ use automat_chain::{ChainClient, ChainClientExt, DevnetControl, Receipt};
 use automat_contracts::{
     fixtures::{TestNFT, TestToken},
     vending::{
-        OrderStatus, Outcome, PaymentToken, Quote, Slot, Storefront, SuiteAddresses, SuiteConfig, Vending,
-        deploy_suite, sign_typed,
+        OrderStatus, Outcome, PaymentToken, Permit, Quote, Slot, Storefront, SuiteAddresses, SuiteConfig, Vending,
+        deploy_suite, sign_permit, sign_typed, token_domain,
     },
 };
 use automat_devnet::{Devnet, DevnetConfig, EmbeddedClient};
@@ -141,17 +141,6 @@ const MAX_POLLS: usize = 5;
 /// never decrements (that would leave the allowance update out of `gas_order`).
 const ALLOWANCE: u128 = 1_000_000_000 * USD;
 
-alloy_sol_types::sol! {
-    /// ERC-2612's signed approval (the type name is part of the type hash).
-    struct Permit {
-        address owner;
-        address spender;
-        uint256 value;
-        uint256 nonce;
-        uint256 deadline;
-    }
-}
-
 /// The median of the samples after the first (the first writes cold storage); the only sample if there is one.
 fn steady(samples: &[u64]) -> Result<u64> {
     let rest = if samples.len() > 1 { &samples[1..] } else { samples };
@@ -240,12 +229,8 @@ impl Setup {
     /// `placeOrderWithPermit` at machine B, `count` times, each with a fresh permit for exactly the price;
     /// returns the gas of each.
     async fn permit_orders(&self, first_nonce: u64, count: usize) -> Result<Vec<u64>> {
-        let token_domain = eip712_domain! {
-            name: SuiteConfig::new(Address::ZERO).token_name,
-            version: "1",
-            chain_id: self.suite.chain_id,
-            verifying_contract: self.suite.token,
-        };
+        let token_domain =
+            token_domain(&SuiteConfig::new(Address::ZERO).token_name, self.suite.chain_id, self.suite.token);
         let client = self.buyer.client();
         let owner = client.sender();
         let mut gas = Vec::with_capacity(count);
@@ -259,20 +244,12 @@ impl Setup {
                 nonce: client.call_sol(self.suite.token, &PaymentToken::noncesCall { owner }).await?,
                 deadline: U256::from(now + 3600),
             };
-            let signature = sign_typed(&self.buyer_key, &token_domain, &permit)?;
-            let signature = Signature::from_raw(&signature).map_err(|e| BenchError::Invalid(format!("permit: {e}")))?;
             let call = Storefront::placeOrderWithPermitCall {
                 quote,
                 quoteSignature: quote_signature,
                 maxPrice: PRICE,
                 deadline: now + 1 + ORDER_WINDOW,
-                permit: Storefront::Permit {
-                    value: permit.value,
-                    deadline: permit.deadline,
-                    v: 27 + u8::from(signature.v()),
-                    r: signature.r().into(),
-                    s: signature.s().into(),
-                },
+                permit: sign_permit(&self.buyer_key, &token_domain, &permit)?,
             };
             let receipt = checked(client.send_sol(self.suite.storefront, &call).await?, "placeOrderWithPermit")?;
             if receipt.events::<Storefront::OrderPlaced>().len() != 1 {

@@ -19,6 +19,19 @@ use crate::{ArtifactError, register_all_errors};
 mod bindings {
     use alloy_sol_types::sol;
 
+    sol! {
+        /// ERC-2612's signed approval, as the payment token's `permit` checks it (the type name is part of
+        /// the type hash).
+        #[derive(Debug, PartialEq, Eq)]
+        struct Permit {
+            address owner;
+            address spender;
+            uint256 value;
+            uint256 nonce;
+            uint256 deadline;
+        }
+    }
+
     sol!(
         #[derive(Debug, PartialEq, Eq)]
         PaymentToken,
@@ -46,7 +59,7 @@ mod bindings {
 
 pub use MachineRegistry::Slot;
 pub use Storefront::{Attestation, OfflineSale, Order, Quote, Voucher};
-pub use bindings::{MachineRegistry, PaymentToken, ReceiptNFT, Storefront};
+pub use bindings::{MachineRegistry, PaymentToken, Permit, ReceiptNFT, Storefront};
 
 /// EIP-712 domain name of the Storefront.
 pub const STOREFRONT_DOMAIN_NAME: &str = "automat Storefront";
@@ -155,6 +168,35 @@ pub fn sign_typed<T: SolStruct, S: SignerSync>(signer: &S, domain: &Eip712Domain
     let signature =
         signer.sign_hash_sync(&hash).map_err(|e| VendingError::Signing { what: T::NAME, reason: e.to_string() })?;
     Ok(Bytes::from(signature.as_bytes().to_vec()))
+}
+
+/// The payment token's ERC-2612 domain: the token's name as deployed (`SuiteConfig::token_name`), version "1".
+pub fn token_domain(token_name: &str, chain_id: u64, token: Address) -> Eip712Domain {
+    eip712_domain! {
+        name: token_name.to_owned(),
+        version: "1",
+        chain_id: chain_id,
+        verifying_contract: token,
+    }
+}
+
+/// Signs an ERC-2612 `permit` and splits the signature into the `v`, `r`, `s` that `permit` and
+/// `Storefront.placeOrderWithPermit` take.
+pub fn sign_permit<S: SignerSync>(
+    owner: &S,
+    token_domain: &Eip712Domain,
+    permit: &Permit,
+) -> Result<Storefront::Permit> {
+    let signature = owner
+        .sign_hash_sync(&permit.eip712_signing_hash(token_domain))
+        .map_err(|e| VendingError::Signing { what: "Permit", reason: e.to_string() })?;
+    Ok(Storefront::Permit {
+        value: permit.value,
+        deadline: permit.deadline,
+        v: 27 + u8::from(signature.v()),
+        r: signature.r().into(),
+        s: signature.s().into(),
+    })
 }
 
 /// Parameters of a suite deployment.

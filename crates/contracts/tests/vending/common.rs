@@ -9,11 +9,13 @@ use std::{fmt, sync::Arc};
 
 use alloy_primitives::{Address, B256, Bytes, Signature, U256, keccak256};
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{Eip712Domain, SolError, SolEvent, SolEventInterface, SolStruct, eip712_domain};
+use alloy_sol_types::{Eip712Domain, SolError, SolEvent, SolEventInterface, SolStruct};
 use automat_chain::{ChainClient, ChainClientExt, ChainError, DevnetControl, Receipt};
+pub(crate) use automat_contracts::vending::Permit;
 use automat_contracts::vending::{
     Attestation, MachineRegistry, OfflineSale, Order, Outcome, PaymentToken, Quote, ReceiptNFT, Slot, Storefront,
-    SuiteAddresses, SuiteConfig, Vending, VendingError, Voucher, deploy_suite, fixed_ascii, sign_typed,
+    SuiteAddresses, SuiteConfig, Vending, VendingError, Voucher, deploy_suite, fixed_ascii, sign_permit, sign_typed,
+    token_domain,
 };
 use automat_devnet::{Devnet, DevnetConfig, EmbeddedClient};
 use sha2::{Digest, Sha256};
@@ -84,18 +86,6 @@ pub(crate) const DEFAULT_ADMIN_ROLE: B256 = B256::ZERO;
 /// keccak256 of a role name, as the contracts define their roles.
 pub(crate) fn role(name: &str) -> B256 {
     keccak256(name.as_bytes())
-}
-
-alloy_sol_types::sol! {
-    /// ERC-2612's signed approval (the type name is part of the type hash).
-    #[derive(Debug)]
-    struct Permit {
-        address owner;
-        address spender;
-        uint256 value;
-        uint256 nonce;
-        uint256 deadline;
-    }
 }
 
 /// An ERC-2612 signature split the way `permit` takes it.
@@ -377,19 +367,13 @@ impl Fixture {
 
     /// The payment token's EIP-712 domain (its name, version "1").
     pub(crate) fn token_domain(&self) -> Eip712Domain {
-        eip712_domain! {
-            name: "automat USD",
-            version: "1",
-            chain_id: self.suite.chain_id,
-            verifying_contract: self.suite.token,
-        }
+        token_domain("automat USD", self.suite.chain_id, self.suite.token)
     }
 
     /// `owner_key`'s ERC-2612 permit for `spender` to take `value`.
     pub(crate) fn sign_permit(&self, owner_key: &PrivateKeySigner, permit: &Permit) -> PermitSignature {
-        let signature = sign_typed(owner_key, &self.token_domain(), permit).expect("signs permit");
-        let parsed = Signature::from_raw(&signature).expect("65-byte signature");
-        PermitSignature { v: 27 + u8::from(parsed.v()), r: parsed.r().into(), s: parsed.s().into() }
+        let signed = sign_permit(owner_key, &self.token_domain(), permit).expect("signs permit");
+        PermitSignature { v: signed.v, r: signed.r, s: signed.s }
     }
 
     // ------------------------------------------------------------------ storefront
