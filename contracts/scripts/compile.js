@@ -8,11 +8,18 @@
 //
 // Imports resolve from this folder first, then from node_modules (so `@openzeppelin/...` and
 // `@layerzerolabs/...` work as they do in Hardhat and Foundry).
+//
+// The messaging protocols are not compiled here: their contracts are deployed from the build artifacts the
+// protocols publish on npm (pinned in package.json), copied as they are (ABI, creation and runtime bytecode)
+// into out/protocols/<protocol>/<Contract>.json with the package, version and the sha256 of the file they
+// came from. LayerZero publishes Hardhat artifacts; Hyperlane ships its ABI and bytecode in the typechain
+// factories of @hyperlane-xyz/core, which are read as text (they import ethers, which we do not need).
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
+const vm = require('vm');
 const solc = require('solc');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -40,6 +47,84 @@ const SETTINGS = {
 };
 
 const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex');
+
+/// Published protocol artifacts deployed as they are: out path -> [npm package, file inside the package].
+const LZ_PROTOCOL = '@layerzerolabs/lz-evm-protocol-v2';
+const LZ_MESSAGELIB = '@layerzerolabs/lz-evm-messagelib-v2';
+const HYPERLANE = '@hyperlane-xyz/core';
+const HL_FACTORIES = 'dist/typechain/factories/contracts';
+const PUBLISHED = {
+  'protocols/layerzero/EndpointV2': [LZ_PROTOCOL, 'artifacts/contracts/EndpointV2.sol/EndpointV2.json'],
+  'protocols/layerzero/SendUln302': [LZ_MESSAGELIB, 'artifacts/contracts/uln/uln302/SendUln302.sol/SendUln302.json'],
+  'protocols/layerzero/ReceiveUln302': [
+    LZ_MESSAGELIB,
+    'artifacts/contracts/uln/uln302/ReceiveUln302.sol/ReceiveUln302.json',
+  ],
+  'protocols/layerzero/PriceFeed': [LZ_MESSAGELIB, 'artifacts/contracts/PriceFeed.sol/PriceFeed.json'],
+  'protocols/layerzero/Treasury': [LZ_MESSAGELIB, 'artifacts/contracts/Treasury.sol/Treasury.json'],
+  'protocols/layerzero/Executor': [LZ_MESSAGELIB, 'artifacts/contracts/Executor.sol/Executor.json'],
+  'protocols/layerzero/ExecutorFeeLib': [LZ_MESSAGELIB, 'artifacts/contracts/ExecutorFeeLib.sol/ExecutorFeeLib.json'],
+  'protocols/layerzero/DVN': [LZ_MESSAGELIB, 'artifacts/contracts/uln/dvn/DVN.sol/DVN.json'],
+  'protocols/layerzero/DVNFeeLib': [LZ_MESSAGELIB, 'artifacts/contracts/uln/dvn/DVNFeeLib.sol/DVNFeeLib.json'],
+  'protocols/hyperlane/Mailbox': [HYPERLANE, `${HL_FACTORIES}/Mailbox__factory.js`],
+  'protocols/hyperlane/MerkleTreeHook': [HYPERLANE, `${HL_FACTORIES}/hooks/MerkleTreeHook__factory.js`],
+  'protocols/hyperlane/ProtocolFee': [HYPERLANE, `${HL_FACTORIES}/hooks/ProtocolFee__factory.js`],
+  'protocols/hyperlane/StaticMessageIdMultisigIsmFactory': [
+    HYPERLANE,
+    `${HL_FACTORIES}/isms/multisig/StaticMultisigIsm.sol/StaticMessageIdMultisigIsmFactory__factory.js`,
+  ],
+  'protocols/hyperlane/StaticMessageIdMultisigIsm': [
+    HYPERLANE,
+    `${HL_FACTORIES}/isms/multisig/StaticMultisigIsm.sol/StaticMessageIdMultisigIsm__factory.js`,
+  ],
+  'protocols/hyperlane/ValidatorAnnounce': [HYPERLANE, `${HL_FACTORIES}/isms/multisig/ValidatorAnnounce__factory.js`],
+};
+
+/// ABI and bytecode out of a typechain factory module, without running it: `const _abi = [...]` is a JS
+/// literal (evaluated in an empty context), `const _bytecode = "0x..."` a string.
+function readTypechainFactory(text, file) {
+  const abiStart = text.indexOf('const _abi = ');
+  const abiEnd = text.indexOf(';\nconst _bytecode', abiStart);
+  const bytecode = /const _bytecode = "(0x[0-9a-fA-F]*)"/.exec(text);
+  if (abiStart < 0 || abiEnd < 0 || !bytecode) throw new Error(`${file}: not a typechain factory with _abi and _bytecode`);
+  const abi = vm.runInNewContext(`(${text.slice(abiStart + 'const _abi = '.length, abiEnd)})`, {});
+  // Typechain factories carry creation code only; the runtime code is what the deployment returns.
+  return { abi: JSON.parse(JSON.stringify(abi)), bytecode: bytecode[1], deployedBytecode: '0x' };
+}
+
+function importPublished() {
+  const written = {};
+  for (const [rel, [pkg, file]] of Object.entries(PUBLISHED)) {
+    const pkgDir = path.join(NODE_MODULES, pkg);
+    const full = path.join(pkgDir, file);
+    if (!fs.existsSync(full)) throw new Error(`${pkg}/${file} not found (run npm ci in contracts/)`);
+    const version = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')).version;
+    const text = fs.readFileSync(full, 'utf8');
+    let parts;
+    if (file.endsWith('.json')) {
+      const hh = JSON.parse(text);
+      const links = Object.keys(hh.linkReferences || {}).length + Object.keys(hh.deployedLinkReferences || {}).length;
+      if (links > 0) throw new Error(`${pkg}/${file} needs library linking, which is not supported`);
+      parts = { abi: hh.abi, bytecode: hh.bytecode, deployedBytecode: hh.deployedBytecode };
+    } else {
+      parts = readTypechainFactory(text, `${pkg}/${file}`);
+      if (parts.bytecode.includes('__$')) throw new Error(`${pkg}/${file} needs library linking, which is not supported`);
+    }
+    const artifact = {
+      _format: 'hh-sol-artifact-1',
+      contractName: path.basename(rel),
+      sourceName: `${pkg}/${file}`,
+      abi: parts.abi,
+      bytecode: parts.bytecode,
+      deployedBytecode: parts.deployedBytecode,
+      linkReferences: {},
+      deployedLinkReferences: {},
+      published: { package: pkg, version, file, sha256: sha256(text) },
+    };
+    written[`${rel}.json`] = JSON.stringify(artifact, null, 2) + '\n';
+  }
+  return written;
+}
 
 function listSolidity(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -139,7 +224,14 @@ function compile() {
   }
   const manifestSources = {};
   for (const unit of Object.keys(contents).sort()) manifestSources[unit] = sha256(contents[unit]);
-  written['manifest.json'] = JSON.stringify({ solcVersion, settings, sources: manifestSources }, null, 2) + '\n';
+  const published = importPublished();
+  const publishedManifest = {};
+  for (const [rel, text] of Object.entries(published)) {
+    written[rel] = text;
+    publishedManifest[rel] = JSON.parse(text).published;
+  }
+  written['manifest.json'] =
+    JSON.stringify({ solcVersion, settings, sources: manifestSources, published: publishedManifest }, null, 2) + '\n';
   return written;
 }
 
