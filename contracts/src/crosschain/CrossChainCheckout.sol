@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.27;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IRouterApp} from "./ITransport.sol";
+import {CrossChainRouter} from "./CrossChainRouter.sol";
+import {TokenGateway} from "./TokenGateway.sol";
+import {Storefront} from "../vending/Storefront.sol";
+import {ReceiptNFT} from "../vending/ReceiptNFT.sol";
+
+/// @title CrossChainCheckout
+/// @notice A buyer on this chain buys from a machine on another, and the reverse. One contract per chain plays
+///         both sides.
+///
+///         Source side (buyer's chain A): {buy} takes `maxPrice` from the buyer through the {TokenGateway} (locked
+///         at home, burned elsewhere) and sends an order (the machine's signed quote, max price, a delivery
+///         deadline `deliverBy` and a vend window) to chain B. The purchase stays pending until B's outcome arrives:
+///         dispensed mints the buyer a receipt here and returns `maxPrice - price`; anything else returns
+///         `maxPrice`.
+///
+///         Destination side (machine's chain B): an order that arrives by `deliverBy` is credited with the price
+///         (unlocked or minted) and placed on the {Storefront} as an ordinary order; the machine's agent vends and
+///         attests as for any order, and the Storefront pays the operator here. An order arriving after `deliverBy`
+///         or that the Storefront refuses (quote used or expired, price out of band, sold out, rate limited) is
+///         rejected, nothing credited. {report}, which anyone may call and pay for, sends the outcome back once the
+///         order is finished, or declares an order that never arrived expired once `deliverBy` has passed here.
+///
+///         Timeout safety (error path A1) follows IBC's rule: chain A never refunds on its own clock, because B may
+///         have accepted the order; it refunds on B's signed word that the order is dead. Once B has reported an
+///         order (as expired or finished) it is final there: a late copy of the order is rejected, and a retry of
+///         the same router message through the other transport is dropped by the router. So a purchase settles or
+///         refunds exactly once, and funds are never stranded while either transport works.
+///
+///         Orders are keyed on B by `(srcChainId, keccak256(order))` and the outcome names that hash, so an outcome
+///         for a fabricated order cannot touch a real purchase.
+contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
+    using SafeERC20 for IERC20;
+
+    /// @notice The checkout's app id on the router.
+    bytes32 public constant APP_ID = keccak256("automat.checkout.v1");
+
+    /// @notice Gas that must be left when an order is placed on the Storefront. A deliverer that passes less
+    ///         makes the delivery revert (to be retried) instead of making the order fail and be refunded.
+    uint256 public constant PLACE_ORDER_GAS = 400_000;
+
+    uint8 private constant KIND_ORDER = 1;
+    uint8 private constant KIND_OUTCOME = 2;
+
+    /// @notice What a buyer asks for.
+    struct BuyRequest {
+        uint64 dstChainId;
+        Storefront.Quote quote;
+        bytes quoteSignature;
+        uint128 maxPrice;
+        uint64 deliverBy;
+        uint64 vendWindow;
+    }
+
+    /// @notice An order as it travels from A to B.
+    struct OrderMessage {
+        uint64 purchaseId;
+        address buyer;
+        Storefront.Quote quote;
+        bytes quoteSignature;
+        uint128 maxPrice;
+        uint64 deliverBy;
+        uint64 vendWindow;
+    }
+
+    /// @notice An outcome as it travels from B to A.
+    struct OutcomeMessage {
+        uint64 purchaseId;
+        bytes32 orderHash;
+        bool dispensed;
+        uint128 price;
+        uint256 remoteOrderId;
+        bytes32 metadataDigest;
+        RejectReason reason;
+    }
+
+    /// @notice Where a purchase is on the buyer's chain.
+    enum PurchaseStatus {
+        None,
+        Pending,
+        Settled,
+        Refunded
+    }
+
+    /// @notice A purchase on the buyer's chain.
+    struct Purchase {
+        address buyer;
+        uint64 dstChainId;
+        uint64 deliverBy;
+        PurchaseStatus status;
+        uint128 amount;
+        uint64 routerNonce;
+        bytes32 orderHash;
+    }
+
+    /// @notice Where an incoming order is on the machine's chain.
+    enum Fulfilment {
+        None,
+        Accepted,
+        Rejected,
+        Reported
+    }
+
+    /// @notice Why an order was not (or no longer) fulfilled.
+    enum RejectReason {
+        None,
+        ArrivedLate,
+        StorefrontRefused,
+        PriceAboveMax,
+        NeverArrived,
+        VendFailedOrExpired
+    }
+
+    /// @notice An incoming order on the machine's chain.
+    struct Incoming {
+        Fulfilment state;
+        RejectReason reason;
+        uint128 price;
+        uint256 orderId;
+    }
+
+    /// @notice The router.
+    CrossChainRouter public immutable router;
+    /// @notice The token gateway (this contract holds its spender role).
+    TokenGateway public immutable gateway;
+    /// @notice The payment token here.
+    IERC20 public immutable token;
+    /// @notice The local storefront (machine side).
+    Storefront public immutable storefront;
+    /// @notice Receipts of cross-chain purchases made here (this contract holds their minter role).
+    ReceiptNFT public immutable receipts;
+    /// @notice Longest delivery deadline a buyer may set, in seconds from now.
+    uint64 public maxDeliveryWindow;
+    /// @notice Purchases made here.
+    uint64 public purchaseCount;
+
+    mapping(uint256 purchaseId => Purchase) private _purchases;
+    mapping(bytes32 key => Incoming) private _incoming;
+    /// @notice Storefront order id => incoming key, for orders this contract placed.
+    mapping(uint256 orderId => bytes32) public incomingKeyOf;
+
+    /// @notice A purchase left for `dstChainId`; `order` is the exact order message (its keccak256 is `orderHash`).
+    event PurchaseOpened(
+        uint256 indexed purchaseId,
+        address indexed buyer,
+        uint64 indexed dstChainId,
+        uint128 amount,
+        uint64 deliverBy,
+        uint64 routerNonce,
+        bytes32 orderHash,
+        bytes order
+    );
+    /// @notice The machine dispensed: receipt minted, `refund` (max price minus price) returned.
+    event PurchaseSettled(uint256 indexed purchaseId, address indexed buyer, uint128 price, uint128 refund, uint256 remoteOrderId);
+    /// @notice The purchase was refunded in full.
+    event PurchaseRefunded(uint256 indexed purchaseId, address indexed buyer, uint128 amount, RejectReason reason);
+    /// @notice An outcome did not match a pending purchase and changed nothing.
+    event OutcomeIgnored(uint256 indexed purchaseId, uint64 indexed srcChainId, bytes32 orderHash);
+    /// @notice An order from `srcChainId` became Storefront order `orderId`.
+    event OrderAccepted(bytes32 indexed key, uint64 indexed srcChainId, uint64 purchaseId, uint256 orderId, uint128 price);
+    /// @notice An order from `srcChainId` was rejected on arrival (`detail`: the Storefront's revert data, if any).
+    event OrderRejected(bytes32 indexed key, uint64 indexed srcChainId, uint64 purchaseId, RejectReason reason, bytes detail);
+    /// @notice A copy of an order that was already handled arrived and was ignored.
+    event OrderIgnored(bytes32 indexed key, uint64 indexed srcChainId, uint64 purchaseId, Fulfilment state);
+    /// @notice The outcome of an order went back to its source chain.
+    event OutcomeReported(
+        bytes32 indexed key, uint64 indexed srcChainId, uint64 purchaseId, bool dispensed, RejectReason reason, uint64 routerNonce
+    );
+    /// @notice The maximum delivery window changed.
+    event MaxDeliveryWindowSet(uint64 window);
+
+    /// @notice Only the router may deliver.
+    error OnlyRouter(address caller);
+    /// @notice A purchase must go to another chain.
+    error SameChain();
+    /// @notice The delivery deadline is in the past or too far ahead.
+    error InvalidDeliveryDeadline(uint64 deliverBy, uint64 latest);
+    /// @notice The quote's price exceeds the buyer's maximum.
+    error PriceAboveMax(uint128 price, uint128 maxPrice);
+    /// @notice The order is not finished yet (report later).
+    error NotFinished(bytes32 key);
+    /// @notice The order was already reported.
+    error AlreadyReported(bytes32 key);
+    /// @notice An order that never arrived can be declared expired only after its deadline.
+    error DeadlineNotPassed(uint64 deliverBy, uint256 now_);
+    /// @notice Too little gas was given to place the order (the delivery can be retried with more).
+    error InsufficientGas(uint256 left, uint256 needed);
+    /// @notice The message kind is unknown.
+    error UnknownKind(uint8 kind);
+
+    constructor(
+        address owner_,
+        address router_,
+        address gateway_,
+        address storefront_,
+        address receipts_,
+        uint64 maxDeliveryWindow_
+    ) Ownable(owner_) {
+        router = CrossChainRouter(router_);
+        gateway = TokenGateway(gateway_);
+        token = gateway.token();
+        storefront = Storefront(storefront_);
+        receipts = ReceiptNFT(receipts_);
+        maxDeliveryWindow = maxDeliveryWindow_;
+        emit MaxDeliveryWindowSet(maxDeliveryWindow_);
+    }
+
+    // ---------------------------------------------------------------- buyer side
+
+    /// @notice Buys one unit from a machine on `req.dstChainId` at the price in its signed quote, paying at most
+    ///         `req.maxPrice` (approve the gateway for it). The order must reach chain B by `req.deliverBy`; the
+    ///         machine then has `req.vendWindow` seconds. Pay the router fee ({quoteBuy}) as value.
+    function buy(BuyRequest calldata req, uint8 transport) external payable nonReentrant returns (uint256 purchaseId) {
+        if (req.dstChainId == block.chainid) revert SameChain();
+        if (req.quote.price > req.maxPrice) revert PriceAboveMax(req.quote.price, req.maxPrice);
+        uint64 latest = uint64(block.timestamp) + maxDeliveryWindow;
+        if (req.deliverBy <= block.timestamp || req.deliverBy > latest) {
+            revert InvalidDeliveryDeadline(req.deliverBy, latest);
+        }
+        purchaseId = ++purchaseCount;
+        bytes memory order = _encodeOrder(req, uint64(purchaseId), msg.sender);
+        bytes32 orderHash = keccak256(order);
+        Purchase storage p = _purchases[purchaseId];
+        p.buyer = msg.sender;
+        p.dstChainId = req.dstChainId;
+        p.deliverBy = req.deliverBy;
+        p.status = PurchaseStatus.Pending;
+        p.amount = req.maxPrice;
+        p.orderHash = orderHash;
+        gateway.debit(msg.sender, req.maxPrice, req.dstChainId);
+        uint64 nonce = router.send{value: msg.value}(req.dstChainId, transport, abi.encode(KIND_ORDER, order), msg.sender);
+        p.routerNonce = nonce;
+        emit PurchaseOpened(purchaseId, msg.sender, req.dstChainId, req.maxPrice, req.deliverBy, nonce, orderHash, order);
+    }
+
+    /// @notice The router fee for {buy} with these arguments.
+    function quoteBuy(BuyRequest calldata req, uint8 transport) external view returns (uint256) {
+        bytes memory order = _encodeOrder(req, purchaseCount + 1, msg.sender);
+        return router.quote(req.dstChainId, transport, APP_ID, abi.encode(KIND_ORDER, order));
+    }
+
+    // -------------------------------------------------------------- machine side
+
+    /// @notice Sends the outcome of the order `order` from `srcChainId` back through `transport` (pay its fee):
+    ///         its Storefront result once finished, its rejection, or, when it never arrived and `deliverBy` has
+    ///         passed here, its expiry (after which a late copy is rejected). Anyone may call; once per order.
+    function report(uint64 srcChainId, bytes calldata order, uint8 transport)
+        external
+        payable
+        nonReentrant
+        returns (uint64 routerNonce)
+    {
+        bytes32 orderHash = keccak256(order);
+        bytes32 key = incomingKey(srcChainId, orderHash);
+        OrderMessage memory m = abi.decode(order, (OrderMessage));
+        Incoming storage inc = _incoming[key];
+        OutcomeMessage memory out = OutcomeMessage({
+            purchaseId: m.purchaseId,
+            orderHash: orderHash,
+            dispensed: false,
+            price: 0,
+            remoteOrderId: inc.orderId,
+            metadataDigest: bytes32(0),
+            reason: inc.reason
+        });
+        if (inc.state == Fulfilment.Reported) revert AlreadyReported(key);
+        if (inc.state == Fulfilment.None) {
+            if (block.timestamp <= m.deliverBy) revert DeadlineNotPassed(m.deliverBy, block.timestamp);
+            out.reason = RejectReason.NeverArrived;
+            inc.reason = RejectReason.NeverArrived;
+        } else if (inc.state == Fulfilment.Accepted) {
+            Storefront.Order memory o = storefront.orderOf(inc.orderId);
+            if (o.status == Storefront.Status.Open) revert NotFinished(key);
+            if (o.status == Storefront.Status.Dispensed) {
+                out.dispensed = true;
+                out.price = inc.price;
+                out.metadataDigest = storefront.receipts().metadataDigest(inc.orderId);
+            } else {
+                out.reason = RejectReason.VendFailedOrExpired;
+                inc.reason = RejectReason.VendFailedOrExpired;
+            }
+        }
+        inc.state = Fulfilment.Reported;
+        if (!out.dispensed && inc.price > 0) {
+            // The Storefront refunded this contract: the price goes back to the buyer's chain.
+            _approveGateway(inc.price);
+            gateway.debit(address(this), inc.price, srcChainId);
+        }
+        routerNonce = router.send{value: msg.value}(srcChainId, transport, abi.encode(KIND_OUTCOME, abi.encode(out)), msg.sender);
+        emit OutcomeReported(key, srcChainId, m.purchaseId, out.dispensed, out.reason, routerNonce);
+    }
+
+    /// @notice The router fee for reporting on `order` (as {report} would send it).
+    function quoteReport(uint64 srcChainId, bytes calldata order, uint8 transport) external view returns (uint256) {
+        OutcomeMessage memory out;
+        out.orderHash = keccak256(order);
+        return router.quote(srcChainId, transport, APP_ID, abi.encode(KIND_OUTCOME, abi.encode(out)));
+    }
+
+    // ------------------------------------------------------------------ inbound
+
+    /// @inheritdoc IRouterApp
+    function onRouterMessage(uint64 srcChainId, uint64, bytes calldata payload) external nonReentrant {
+        if (msg.sender != address(router)) revert OnlyRouter(msg.sender);
+        (uint8 kind, bytes memory body) = abi.decode(payload, (uint8, bytes));
+        if (kind == KIND_ORDER) _acceptOrder(srcChainId, body);
+        else if (kind == KIND_OUTCOME) _applyOutcome(srcChainId, abi.decode(body, (OutcomeMessage)));
+        else revert UnknownKind(kind);
+    }
+
+    // -------------------------------------------------------------------- admin
+
+    /// @notice Sets the longest delivery window buyers may ask for.
+    function setMaxDeliveryWindow(uint64 window) external onlyOwner {
+        maxDeliveryWindow = window;
+        emit MaxDeliveryWindowSet(window);
+    }
+
+    // -------------------------------------------------------------------- views
+
+    /// @notice A purchase made here.
+    function purchaseOf(uint256 purchaseId) external view returns (Purchase memory) {
+        return _purchases[purchaseId];
+    }
+
+    /// @notice An incoming order's state here.
+    function incomingOf(bytes32 key) external view returns (Incoming memory) {
+        return _incoming[key];
+    }
+
+    /// @notice The key of the order with hash `orderHash` from `srcChainId`.
+    function incomingKey(uint64 srcChainId, bytes32 orderHash) public pure returns (bytes32) {
+        return keccak256(abi.encode(srcChainId, orderHash));
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _acceptOrder(uint64 srcChainId, bytes memory order) private {
+        bytes32 key = incomingKey(srcChainId, keccak256(order));
+        OrderMessage memory m = abi.decode(order, (OrderMessage));
+        Incoming storage inc = _incoming[key];
+        if (inc.state != Fulfilment.None) {
+            emit OrderIgnored(key, srcChainId, m.purchaseId, inc.state);
+            return;
+        }
+        if (block.timestamp > m.deliverBy) return _reject(inc, key, srcChainId, m.purchaseId, RejectReason.ArrivedLate, "");
+        if (m.quote.price > m.maxPrice) {
+            return _reject(inc, key, srcChainId, m.purchaseId, RejectReason.PriceAboveMax, "");
+        }
+        if (gasleft() < PLACE_ORDER_GAS) revert InsufficientGas(gasleft(), PLACE_ORDER_GAS);
+        // Effects first: the state is final before any external call.
+        inc.state = Fulfilment.Accepted;
+        inc.price = m.quote.price;
+        gateway.credit(address(this), m.quote.price, srcChainId);
+        token.forceApprove(address(storefront), m.quote.price);
+        try storefront.placeOrder(m.quote, m.quoteSignature, m.maxPrice, uint64(block.timestamp) + m.vendWindow) returns (
+            uint256 orderId
+        ) {
+            inc.orderId = orderId;
+            incomingKeyOf[orderId] = key;
+            emit OrderAccepted(key, srcChainId, m.purchaseId, orderId, m.quote.price);
+        } catch (bytes memory detail) {
+            token.forceApprove(address(storefront), 0);
+            _approveGateway(m.quote.price);
+            gateway.debit(address(this), m.quote.price, srcChainId);
+            inc.price = 0;
+            _reject(inc, key, srcChainId, m.purchaseId, RejectReason.StorefrontRefused, detail);
+        }
+    }
+
+    function _reject(
+        Incoming storage inc,
+        bytes32 key,
+        uint64 srcChainId,
+        uint64 purchaseId,
+        RejectReason reason,
+        bytes memory detail
+    ) private {
+        inc.state = Fulfilment.Rejected;
+        inc.reason = reason;
+        emit OrderRejected(key, srcChainId, purchaseId, reason, detail);
+    }
+
+    function _applyOutcome(uint64 srcChainId, OutcomeMessage memory out) private {
+        Purchase storage p = _purchases[out.purchaseId];
+        if (p.status != PurchaseStatus.Pending || p.dstChainId != srcChainId || p.orderHash != out.orderHash) {
+            emit OutcomeIgnored(out.purchaseId, srcChainId, out.orderHash);
+            return;
+        }
+        address buyer = p.buyer;
+        uint128 amount = p.amount;
+        if (out.dispensed && out.price <= amount) {
+            p.status = PurchaseStatus.Settled;
+            uint128 refund = amount - out.price;
+            emit PurchaseSettled(out.purchaseId, buyer, out.price, refund, out.remoteOrderId);
+            receipts.mint(buyer, out.purchaseId, out.metadataDigest);
+            if (refund > 0) gateway.credit(buyer, refund, srcChainId);
+        } else {
+            p.status = PurchaseStatus.Refunded;
+            emit PurchaseRefunded(out.purchaseId, buyer, amount, out.reason);
+            gateway.credit(buyer, amount, srcChainId);
+        }
+    }
+
+    function _encodeOrder(BuyRequest calldata req, uint64 purchaseId, address buyer) private pure returns (bytes memory) {
+        return abi.encode(
+            OrderMessage({
+                purchaseId: purchaseId,
+                buyer: buyer,
+                quote: req.quote,
+                quoteSignature: req.quoteSignature,
+                maxPrice: req.maxPrice,
+                deliverBy: req.deliverBy,
+                vendWindow: req.vendWindow
+            })
+        );
+    }
+
+    function _approveGateway(uint256 amount) private {
+        token.forceApprove(address(gateway), amount);
+    }
+}
