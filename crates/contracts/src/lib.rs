@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod artifact;
+pub mod crosschain;
 pub mod fixtures;
 pub mod vending;
 
