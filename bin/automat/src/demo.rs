@@ -54,6 +54,29 @@ fn print_report(r: &automat_sim::demo::DemoReport) {
         r.offline_sales, r.offline_settled, r.double_spends_rejected, r.offline_refused
     );
     println!("  escrow left          {:>6}", units(r.escrow_balance_after));
+    let x = &r.crosschain;
+    println!(
+        "  cross-chain orders   {:>6}   settled {}, refunded {} ({} failed vend, {} timed out), receipts on buyer chains {}",
+        r.crosschain_orders,
+        r.crosschain_settled,
+        r.crosschain_refunded,
+        x.refunded_vend_failed,
+        x.refunded_timeout,
+        x.receipts_minted
+    );
+    println!(
+        "  transports                    LayerZero {} deliveries, Hyperlane {}; retries via the other {}; \
+         late orders rejected {}, duplicate copies dropped {}",
+        x.delivered_layerzero,
+        x.delivered_hyperlane,
+        r.retries_via_alternate,
+        x.late_orders_rejected,
+        x.duplicates_dropped
+    );
+    println!(
+        "  bridged from home    {:>6}   minted − locked (max over the run) {}",
+        x.bridge_transfers, r.minted_minus_locked
+    );
     println!("  invariants           {:>6}", if r.invariants_hold { "hold" } else { "BROKEN" });
     println!("  first receipt        {}", r.sample_receipt_uri);
     println!();

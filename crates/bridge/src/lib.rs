@@ -15,6 +15,8 @@
 #![forbid(unsafe_code)]
 
 pub mod follow;
+pub mod hyperlane;
+pub mod layerzero;
 pub mod progress;
 
 pub use follow::{Batch, LogFollower};

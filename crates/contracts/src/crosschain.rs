@@ -81,16 +81,22 @@ mod bindings {
 
     sol!(
         #[derive(Debug, PartialEq, Eq)]
+        CompromisedTransport,
+        "../../contracts/out/testing/CompromisedTransport.sol/CompromisedTransport.json"
+    );
+    sol!(
+        #[derive(Debug, PartialEq, Eq)]
         FeeOnTransferToken,
         "../../contracts/out/testing/FeeOnTransferToken.sol/FeeOnTransferToken.json"
     );
 }
 
-pub use bindings::{
-    CrossChainCheckout, CrossChainRouter, FeeOnTransferToken, HyperlaneAdapter, LayerZeroAdapter, TokenGateway,
-};
 pub use CrossChainCheckout::BuyRequest;
 pub use bindings::{CarriedQuote, Envelope, OrderMessage};
+pub use bindings::{
+    CompromisedTransport, CrossChainCheckout, CrossChainRouter, FeeOnTransferToken, HyperlaneAdapter, LayerZeroAdapter,
+    TokenGateway,
+};
 
 /// Transport id of LayerZero v2 on the router.
 pub const TRANSPORT_LAYERZERO: u8 = 1;
@@ -277,7 +283,12 @@ pub struct AppAddresses {
     pub is_home: bool,
 }
 
-async fn deploy_code<C: ChainClient>(client: &C, name: &'static str, bytecode: &Bytes, args: Vec<u8>) -> Result<Address> {
+async fn deploy_code<C: ChainClient>(
+    client: &C,
+    name: &'static str,
+    bytecode: &Bytes,
+    args: Vec<u8>,
+) -> Result<Address> {
     let mut init = bytecode.to_vec();
     init.extend_from_slice(&args);
     let deployment = client
@@ -375,8 +386,12 @@ pub async fn deploy_app<C: ChainClient>(client: &C, config: &AppConfig) -> Resul
         .abi_encode(),
     )
     .await?;
-    client.send_sol(router, &CrossChainRouter::setAdapterCall { transport: TRANSPORT_LAYERZERO, adapter: lz_adapter }).await?;
-    client.send_sol(router, &CrossChainRouter::setAdapterCall { transport: TRANSPORT_HYPERLANE, adapter: hl_adapter }).await?;
+    client
+        .send_sol(router, &CrossChainRouter::setAdapterCall { transport: TRANSPORT_LAYERZERO, adapter: lz_adapter })
+        .await?;
+    client
+        .send_sol(router, &CrossChainRouter::setAdapterCall { transport: TRANSPORT_HYPERLANE, adapter: hl_adapter })
+        .await?;
     let gateway_app = client.call_sol(gateway, &TokenGateway::APP_IDCall {}).await?;
     client.send_sol(router, &CrossChainRouter::registerAppCall { appId: gateway_app, app: gateway }).await?;
     let checkout_app = client.call_sol(checkout, &CrossChainCheckout::APP_IDCall {}).await?;
@@ -387,7 +402,9 @@ pub async fn deploy_app<C: ChainClient>(client: &C, config: &AppConfig) -> Resul
     client.send_sol(receipts, &ReceiptNFT::grantRoleCall { role: minter, account: checkout }).await?;
     if !config.is_home {
         let token_minter = client.call_sol(config.suite.token, &PaymentToken::MINTER_ROLECall {}).await?;
-        client.send_sol(config.suite.token, &PaymentToken::grantRoleCall { role: token_minter, account: gateway }).await?;
+        client
+            .send_sol(config.suite.token, &PaymentToken::grantRoleCall { role: token_minter, account: gateway })
+            .await?;
     }
     Ok(AppAddresses {
         chain_id: client.chain_id(),
@@ -406,8 +423,15 @@ pub async fn deploy_app<C: ChainClient>(client: &C, config: &AppConfig) -> Resul
 /// Makes `remote` (with LayerZero endpoint id `remote_eid`) a peer of `local` on every layer: router peer,
 /// LayerZero route (which checks the pathway's DVN quorum) and Hyperlane peer. `client` acts on `local`'s chain
 /// as its admin. Call it both ways.
-pub async fn link<C: ChainClient>(client: &C, local: &AppAddresses, remote: &AppAddresses, remote_eid: u32) -> Result<()> {
-    client.send_sol(local.router, &CrossChainRouter::setPeerCall { chainId: remote.chain_id, router: remote.router }).await?;
+pub async fn link<C: ChainClient>(
+    client: &C,
+    local: &AppAddresses,
+    remote: &AppAddresses,
+    remote_eid: u32,
+) -> Result<()> {
+    client
+        .send_sol(local.router, &CrossChainRouter::setPeerCall { chainId: remote.chain_id, router: remote.router })
+        .await?;
     client
         .send_sol(
             local.lz_adapter,
@@ -419,7 +443,10 @@ pub async fn link<C: ChainClient>(client: &C, local: &AppAddresses, remote: &App
         )
         .await?;
     client
-        .send_sol(local.hl_adapter, &HyperlaneAdapter::setPeerCall { chainId: remote.chain_id, peer: remote.hl_adapter.into_word() })
+        .send_sol(
+            local.hl_adapter,
+            &HyperlaneAdapter::setPeerCall { chainId: remote.chain_id, peer: remote.hl_adapter.into_word() },
+        )
         .await?;
     Ok(())
 }
@@ -477,7 +504,10 @@ impl<C: ChainClient> CrossChain<C> {
     pub async fn quote_buy(&self, request: &BuyRequest, transport: Transport) -> Result<U256> {
         Ok(self
             .client
-            .call_sol(self.app.checkout, &CrossChainCheckout::quoteBuyCall { req: request.clone(), transport: transport.id() })
+            .call_sol(
+                self.app.checkout,
+                &CrossChainCheckout::quoteBuyCall { req: request.clone(), transport: transport.id() },
+            )
             .await?)
     }
 
@@ -485,7 +515,10 @@ impl<C: ChainClient> CrossChain<C> {
     pub async fn buy(&self, request: &BuyRequest, transport: Transport, approve: bool) -> Result<OpenedPurchase> {
         if approve {
             self.client
-                .send_sol(self.app.token, &PaymentToken::approveCall { spender: self.app.gateway, value: U256::from(request.maxPrice) })
+                .send_sol(
+                    self.app.token,
+                    &PaymentToken::approveCall { spender: self.app.gateway, value: U256::from(request.maxPrice) },
+                )
                 .await?;
         }
         let fee = self.quote_buy(request, transport).await?;
@@ -520,19 +553,32 @@ impl<C: ChainClient> CrossChain<C> {
 
     /// Reports the outcome of `order` from `src_chain_id` back through `transport`, paying the quoted fee.
     /// Returns the router nonce and envelope of the outcome message.
-    pub async fn report(&self, src_chain_id: u64, order: &Bytes, transport: Transport) -> Result<(u64, Bytes, Receipt)> {
+    pub async fn report(
+        &self,
+        src_chain_id: u64,
+        order: &Bytes,
+        transport: Transport,
+    ) -> Result<(u64, Bytes, Receipt)> {
         let fee = self
             .client
             .call_sol(
                 self.app.checkout,
-                &CrossChainCheckout::quoteReportCall { srcChainId: src_chain_id, order: order.clone(), transport: transport.id() },
+                &CrossChainCheckout::quoteReportCall {
+                    srcChainId: src_chain_id,
+                    order: order.clone(),
+                    transport: transport.id(),
+                },
             )
             .await?;
         let receipt = self
             .client
             .send_sol_with_value(
                 self.app.checkout,
-                &CrossChainCheckout::reportCall { srcChainId: src_chain_id, order: order.clone(), transport: transport.id() },
+                &CrossChainCheckout::reportCall {
+                    srcChainId: src_chain_id,
+                    order: order.clone(),
+                    transport: transport.id(),
+                },
                 fee,
             )
             .await?;
@@ -564,16 +610,29 @@ impl<C: ChainClient> CrossChain<C> {
             .client
             .send_sol_with_value(
                 self.app.router,
-                &CrossChainRouter::retryCall { envelope: envelope.clone(), transport: transport.id(), refundTo: self.client.sender() },
+                &CrossChainRouter::retryCall {
+                    envelope: envelope.clone(),
+                    transport: transport.id(),
+                    refundTo: self.client.sender(),
+                },
                 fee,
             )
             .await?)
     }
 
     /// Bridges `amount` of the sender's tokens to `to` on `dst_chain_id` (approves the gateway first).
-    pub async fn bridge(&self, dst_chain_id: u64, to: Address, amount: u128, transport: Transport) -> Result<(u64, Bytes, Receipt)> {
+    pub async fn bridge(
+        &self,
+        dst_chain_id: u64,
+        to: Address,
+        amount: u128,
+        transport: Transport,
+    ) -> Result<(u64, Bytes, Receipt)> {
         self.client
-            .send_sol(self.app.token, &PaymentToken::approveCall { spender: self.app.gateway, value: U256::from(amount) })
+            .send_sol(
+                self.app.token,
+                &PaymentToken::approveCall { spender: self.app.gateway, value: U256::from(amount) },
+            )
             .await?;
         let payload = (to, U256::from(amount)).abi_encode_params();
         let app_id = self.client.call_sol(self.app.gateway, &TokenGateway::APP_IDCall {}).await?;
@@ -581,14 +640,24 @@ impl<C: ChainClient> CrossChain<C> {
             .client
             .call_sol(
                 self.app.router,
-                &CrossChainRouter::quoteCall { dstChainId: dst_chain_id, transport: transport.id(), appId: app_id, payload: payload.into() },
+                &CrossChainRouter::quoteCall {
+                    dstChainId: dst_chain_id,
+                    transport: transport.id(),
+                    appId: app_id,
+                    payload: payload.into(),
+                },
             )
             .await?;
         let receipt = self
             .client
             .send_sol_with_value(
                 self.app.gateway,
-                &TokenGateway::bridgeCall { dstChainId: dst_chain_id, to, amount: U256::from(amount), transport: transport.id() },
+                &TokenGateway::bridgeCall {
+                    dstChainId: dst_chain_id,
+                    to,
+                    amount: U256::from(amount),
+                    transport: transport.id(),
+                },
                 fee,
             )
             .await?;
@@ -617,7 +686,10 @@ impl<C: ChainClient> CrossChain<C> {
     pub async fn incoming(&self, src_chain_id: u64, order_hash: B256) -> Result<CrossChainCheckout::Incoming> {
         let key = self
             .client
-            .call_sol(self.app.checkout, &CrossChainCheckout::incomingKeyCall { srcChainId: src_chain_id, orderHash: order_hash })
+            .call_sol(
+                self.app.checkout,
+                &CrossChainCheckout::incomingKeyCall { srcChainId: src_chain_id, orderHash: order_hash },
+            )
             .await?;
         Ok(self.client.call_sol(self.app.checkout, &CrossChainCheckout::incomingOfCall { key }).await?)
     }
@@ -639,7 +711,10 @@ impl<C: ChainClient> CrossChain<C> {
 
     /// The owner of cross-chain receipt `purchase_id` here.
     pub async fn receipt_owner(&self, purchase_id: u64) -> Result<Address> {
-        Ok(self.client.call_sol(self.app.receipts, &ReceiptNFT::ownerOfCall { tokenId: U256::from(purchase_id) }).await?)
+        Ok(self
+            .client
+            .call_sol(self.app.receipts, &ReceiptNFT::ownerOfCall { tokenId: U256::from(purchase_id) })
+            .await?)
     }
 
     /// The payment token balance of `owner` here.

@@ -330,9 +330,10 @@ impl<C: ChainClient> CheckoutKeeper<C> {
     }
 
     async fn send_report(&self, dst: &CrossChain<C>, p: &mut TrackedPurchase, now: u64, expiry: bool) -> Result<()> {
-        // Report through the transport that is known to work: the other one if the order needed a retry.
+        // Report through a transport that is known to work: the other one if the order needed a retry or never
+        // arrived through the one it was sent on.
         let transport =
-            if p.order_retried { self.transport(p.order_transport).other() } else { self.config.primary };
+            if p.order_retried || expiry { self.transport(p.order_transport).other() } else { self.config.primary };
         let (_, envelope, _) = dst.report(p.src_chain_id, &p.order, transport).await?;
         p.report = Some(SentReport { envelope, transport: transport.id(), sent_at: now, retried: false, expiry });
         Ok(())

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod keeper;
+pub mod network;
 
 pub use keeper::{CheckoutKeeper, KeeperConfig, KeeperReport, TrackedPurchase, minted_minus_locked};
 

@@ -5,8 +5,11 @@
 //! chain: three successful purchases, a vend failure and a jam (both refunded by the machine's attestation),
 //! an order the machine never answers (refunded by the buyer after the deadline), and one partition episode:
 //! both machines lose the chain, keep selling against buyer vouchers (one voucher spent at both), and settle
-//! when the link heals — the voucher pays once, the second sale is recorded unpaid. The report is read back from the
-//! chains, and the run fails if any invariant (escrow, receipts, settlement) does not hold.
+//! when the link heals — the voucher pays once, the second sale is recorded unpaid. Then the cross-chain part
+//! ([`crate::crosschain`]): purchases between the chains over LayerZero v2 and Hyperlane, a vend failure refunded
+//! across chains, and a LayerZero outage with a timeout refund and a retry through Hyperlane. The report is read
+//! back from the chains, and the run fails if any invariant (escrow, receipts, settlement, minted ≤ locked) does
+//! not hold.
 
 use std::{
     path::{Path, PathBuf},
@@ -113,7 +116,17 @@ pub struct DemoReport {
     pub refunded_timeout: u64,
     /// Vouchers refused offline.
     pub offline_refused: u64,
-    /// Whether every invariant held on every chain.
+    /// Cross-chain purchases made.
+    pub crosschain_orders: u64,
+    /// Of those, settled (dispensed on the machine's chain, receipt on the buyer's).
+    pub crosschain_settled: u64,
+    /// Of those, refunded in full on the buyer's chain.
+    pub crosschain_refunded: u64,
+    /// Messages sent again through the other transport after a stall.
+    pub retries_via_alternate: u64,
+    /// Largest `minted on other chains − locked at home` seen at any step (never positive).
+    pub minted_minus_locked: i128,
+    /// Whether every invariant held on every chain and across chains.
     pub invariants_hold: bool,
     /// `tokenURI` of the first receipt.
     pub sample_receipt_uri: String,
@@ -121,6 +134,8 @@ pub struct DemoReport {
     pub duration_ms: u64,
     /// Per chain.
     pub chains: Vec<ChainReport>,
+    /// The cross-chain part in detail.
+    pub crosschain: crate::crosschain::CrossChainReport,
 }
 
 type Link = Partitionable<EmbeddedClient>;
@@ -161,7 +176,7 @@ pub async fn run(config: &DemoConfig) -> Result<DemoReport> {
     };
     let devnet = Devnet::start(DevnetConfig::with_chains(config.chains))?;
     let chain_ids = devnet.chain_ids();
-    let progress = bar(config.progress, chain_ids.len() as u64 * STEPS);
+    let progress = bar(config.progress, chain_ids.len() as u64 * STEPS + CROSSCHAIN_STEPS);
     let mut report = DemoReport { invariants_hold: true, ..DemoReport::default() };
     for (index, chain_id) in chain_ids.iter().copied().enumerate() {
         progress.set_prefix(format!("chain {}", index + 1));
@@ -183,6 +198,14 @@ pub async fn run(config: &DemoConfig) -> Result<DemoReport> {
         }
         report.chains.push(chain);
     }
+    let crosschain = crate::crosschain::run(&devnet, &root, &progress).await?;
+    report.crosschain_orders = crosschain.orders;
+    report.crosschain_settled = crosschain.settled;
+    report.crosschain_refunded = crosschain.refunded;
+    report.retries_via_alternate = crosschain.retries_via_alternate;
+    report.minted_minus_locked = crosschain.minted_minus_locked;
+    report.invariants_hold &= crosschain.invariants_hold;
+    report.crosschain = crosschain;
     progress.finish_and_clear();
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(report)
@@ -190,6 +213,8 @@ pub async fn run(config: &DemoConfig) -> Result<DemoReport> {
 
 /// Progress steps per chain.
 const STEPS: u64 = 7;
+/// Progress steps of the cross-chain part.
+const CROSSCHAIN_STEPS: u64 = 7;
 
 const OPERATOR: usize = 1;
 const BUYERS: [usize; 4] = [3, 4, 5, 6];

@@ -1,8 +1,11 @@
 //! Whole-network scenarios on the embedded devnet. Today: [`demo`], the run behind `automat demo` — three
 //! chains, the vending suite on each, operators, machines with their agents, and purchases that succeed,
-//! fail, time out and continue through a network partition, with every figure read back from the chains.
+//! fail, time out and continue through a network partition, with every figure read back from the chains —
+//! and its cross-chain part, [`crosschain`]: purchases between chains over LayerZero v2 and Hyperlane, a
+//! transport outage with its timeout, refund and retry through the other transport.
 #![forbid(unsafe_code)]
 
+pub mod crosschain;
 pub mod demo;
 
 use automat_agent::AgentError;
