@@ -9,6 +9,7 @@ use eyre::{Result, WrapErr};
 mod agent;
 mod demo;
 mod devnet;
+mod relayer;
 
 /// Autonomous crypto vending machines across EVM chains.
 #[derive(Debug, Parser)]
@@ -33,6 +34,19 @@ enum Command {
     /// Run one machine's agent against a chain by JSON-RPC URL (follows orders, vends, attests, sells on
     /// vouchers through partitions) with its HTTP interface.
     Agent(agent::AgentArgs),
+    /// Cross-chain network over JSON-RPC nodes (LayerZero v2, Hyperlane and the cross-chain app).
+    Crosschain {
+        #[command(subcommand)]
+        command: relayer::CrossChainCommand,
+    },
+    /// Run every off-chain role of a network from `automat crosschain deploy` (LayerZero DVNs and executor,
+    /// Hyperlane validators and relayer, checkout keeper) in rounds until SIGINT or SIGTERM.
+    ///
+    /// Progress is kept under --data-dir, so a restart resumes where the last run stopped. Rounds that move
+    /// something are logged at info level (RUST_LOG=automat=info). Without AUTOMAT_RELAYER_KEY every role
+    /// submits as account 9 of the well-known dev mnemonic ("test test test test test test test test test
+    /// test test junk"), the relayer account `automat crosschain deploy` names by default.
+    Relayer(relayer::RelayerArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +56,19 @@ enum BenchArea {
     /// Gas of a purchase (order, attestation, refund) against an ERC-20 transfer + ERC-721 mint, and the
     /// end-to-end latency of one purchase through a machine agent.
     Purchase(PurchaseBenchArgs),
+    /// A purchase from chain A at a machine on chain B through LayerZero v2 and through Hyperlane (latency
+    /// p50/p99, gas per leg) against a purchase at the same machine from its own chain.
+    Crosschain(CrossChainBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct CrossChainBenchArgs {
+    /// Purchases per transport (and for the baseline).
+    #[arg(long, default_value_t = 20)]
+    purchases: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -95,10 +122,38 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Bench { area: BenchArea::Chain(args) } => bench_chain(args).await,
         Command::Bench { area: BenchArea::Purchase(args) } => bench_purchase(args).await,
+        Command::Bench { area: BenchArea::Crosschain(args) } => bench_crosschain(args).await,
         Command::Devnet(args) => devnet::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Agent(args) => agent::run(args).await,
+        Command::Crosschain { command } => relayer::run_crosschain(command).await,
+        Command::Relayer(args) => relayer::run_relayer(args).await,
     }
+}
+
+async fn bench_crosschain(args: CrossChainBenchArgs) -> Result<()> {
+    let config = automat_bench::crosschain::CrossChainBenchConfig { purchases: args.purchases, progress: !args.json };
+    let report = automat_bench::crosschain::run(&config).await.wrap_err("cross-chain benchmark failed")?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    println!(
+        "cross-chain purchase, {} per transport, {} confirmation(s), embedded chains",
+        report.purchases, report.confirmations
+    );
+    println!("                 e2e p50    e2e p99   ratio   gas src   gas dst  gas return  gas report  verify dst");
+    for (name, f) in [("layerzero", &report.layerzero), ("hyperlane", &report.hyperlane)] {
+        println!(
+            "  {name:<11} {:>8.2} ms {:>7.2} ms {:>6.2}x {:>9} {:>9} {:>11} {:>11} {:>11}",
+            f.e2e_ms_p50, f.e2e_ms_p99, f.ratio, f.gas_src, f.gas_dst, f.gas_return, f.gas_report, f.gas_verify_dst
+        );
+    }
+    println!(
+        "  baseline    {:>8.2} ms {:>7.2} ms   (same machine, buyer on its own chain)",
+        report.baseline_e2e_ms_p50, report.baseline_e2e_ms_p99
+    );
+    Ok(())
 }
 
 async fn bench_purchase(args: PurchaseBenchArgs) -> Result<()> {

@@ -219,6 +219,12 @@ contract CrossChainRouter is AccessControl, Pausable, ReentrancyGuard, IRouterIn
         address old = address(adapterOf[transport]);
         if (old != address(0)) delete transportOf[old];
         else _transports.push(transport);
+        // An adapter serves one transport id: moving it leaves nothing behind under its old id.
+        uint8 previous = adapter == address(0) ? 0 : transportOf[adapter];
+        if (previous != 0 && previous != transport) {
+            delete adapterOf[previous];
+            emit AdapterSet(previous, address(0));
+        }
         adapterOf[transport] = ITransportAdapter(adapter);
         if (adapter != address(0)) transportOf[adapter] = transport;
         emit AdapterSet(transport, adapter);
@@ -231,6 +237,9 @@ contract CrossChainRouter is AccessControl, Pausable, ReentrancyGuard, IRouterIn
         if (app.code.length == 0) revert NotAContract(app);
         address old = appOf[appId];
         if (old != address(0)) delete appIdOf[old];
+        // An app has one id: registering it under a new one retires the old.
+        bytes32 previous = appIdOf[app];
+        if (previous != bytes32(0) && previous != appId) delete appOf[previous];
         appOf[appId] = app;
         appIdOf[app] = appId;
         emit AppRegistered(appId, app);

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod chain;
+pub mod crosschain;
 pub mod purchase;
 
 /// Why a benchmark could not run.
@@ -24,6 +25,9 @@ pub enum BenchError {
     /// The Hardhat node could not be started.
     #[error("hardhat: {0}")]
     Hardhat(#[from] automat_hardhat::HardhatError),
+    /// Setting up a scenario failed (deployment, daemons, a flow that did not finish).
+    #[error("setup: {0}")]
+    Setup(String),
     /// The benchmark's own checks failed (a transfer that should succeed did not, results disagree).
     #[error("benchmark invalid: {0}")]
     Invalid(String),

@@ -4,7 +4,7 @@
 //! stalls. The keeper follows `PurchaseOpened` on every chain and, for each pending purchase:
 //!
 //! - reports the outcome from the machine's chain once the order is finished there (dispensed, vend failed,
-//!   refunded at its deadline, or rejected on arrival);
+//!   refunded at its deadline, or rejected on arrival), through the transport that carried the order;
 //! - when the order has not arrived and its delivery deadline has passed on the machine's chain, reports it
 //!   expired there, which makes it final on that chain (a late copy is rejected) and refunds the buyer once the
 //!   expiry arrives (error path A1);
@@ -32,7 +32,7 @@ use crate::{CrossChainError, Result};
 /// How the keeper behaves.
 #[derive(Debug, Clone, Copy)]
 pub struct KeeperConfig {
-    /// Transport for new reports.
+    /// Transport assumed when a message names none this keeper knows.
     pub primary: Transport,
     /// Seconds (chain time of the sending chain) after which an undelivered message is sent again through the
     /// other transport. `None` never retries.
@@ -330,10 +330,10 @@ impl<C: ChainClient> CheckoutKeeper<C> {
     }
 
     async fn send_report(&self, dst: &CrossChain<C>, p: &mut TrackedPurchase, now: u64, expiry: bool) -> Result<()> {
-        // Report through a transport that is known to work: the other one if the order needed a retry or never
-        // arrived through the one it was sent on.
-        let transport =
-            if p.order_retried || expiry { self.transport(p.order_transport).other() } else { self.config.primary };
+        // Answer through a transport known to work: the one that carried the order, or the other one if the
+        // order needed a retry or never arrived through the one it was sent on.
+        let sent_on = self.transport(p.order_transport);
+        let transport = if p.order_retried || expiry { sent_on.other() } else { sent_on };
         let (_, envelope, _) = dst.report(p.src_chain_id, &p.order, transport).await?;
         p.report = Some(SentReport { envelope, transport: transport.id(), sent_at: now, retried: false, expiry });
         Ok(())

@@ -294,6 +294,11 @@ impl<C: ChainClient + Clone> Relayers<C> {
         &self.relayer
     }
 
+    /// The LayerZero DVN operators' roles, in operator order.
+    pub fn dvns(&self) -> &[DvnWorker<C>] {
+        &self.dvns
+    }
+
     /// One round of every running role: Hyperlane validators and relayer, LayerZero DVNs and executor, then the
     /// keeper.
     pub async fn tick(&mut self) -> Result<RelayersReport> {

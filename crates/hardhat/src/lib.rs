@@ -6,7 +6,8 @@
 //! never a silent skip), picking a free port, spawning `hardhat node` in its own process group with its
 //! output captured to a log file, waiting until it answers `eth_chainId`, and killing the whole group on
 //! drop. The network itself (chain id 31337, Cancun, automine, the default mnemonic) is pinned by
-//! `contracts/hardhat.config.js`.
+//! `contracts/hardhat.config.js`; [`HardhatNode::start_with_chain_id`] serves another chain id (a generated
+//! config extends the project's), so nodes of different chains run side by side.
 //!
 //! ```no_run
 //! let node = automat_hardhat::HardhatNode::start()?;

@@ -40,11 +40,15 @@ const LOG_TAIL_BYTES: u64 = 4_000;
 /// Distinguishes the log directories of nodes started by one process.
 static NEXT_NODE: AtomicU64 = AtomicU64::new(0);
 
+/// The npm project's Hardhat config, which pins the network (chain id [`CHAIN_ID`]).
+const PROJECT_CONFIG: &str = "hardhat.config.js";
+
 /// A running `hardhat node` on `127.0.0.1`, killed (with its whole process group) on drop.
 #[derive(Debug)]
 pub struct HardhatNode {
     child: Child,
     addr: SocketAddr,
+    chain_id: u64,
     log_dir: PathBuf,
     log: PathBuf,
 }
@@ -56,12 +60,25 @@ impl HardhatNode {
         Self::start_in(&contracts_dir()?)
     }
 
+    /// Starts a node like [`HardhatNode::start`] but serving chain id `chain_id`: every other setting comes
+    /// from the project's `hardhat.config.js`, which a generated config (next to the node's log) extends. Nodes
+    /// with different chain ids run side by side, each on its own port.
+    pub fn start_with_chain_id(chain_id: u64) -> Result<Self, HardhatError> {
+        Self::start_in_with_chain_id(&contracts_dir()?, chain_id)
+    }
+
     /// Starts a node from the npm project in `contracts_dir` (which must have Hardhat installed).
     pub fn start_in(contracts_dir: &Path) -> Result<Self, HardhatError> {
+        Self::start_in_with_chain_id(contracts_dir, CHAIN_ID)
+    }
+
+    /// Starts a node from the npm project in `contracts_dir` serving chain id `chain_id` (see
+    /// [`HardhatNode::start_with_chain_id`]).
+    pub fn start_in_with_chain_id(contracts_dir: &Path, chain_id: u64) -> Result<Self, HardhatError> {
         check_installed(contracts_dir)?;
         let mut attempt = 1;
         loop {
-            match Self::spawn(contracts_dir) {
+            match Self::spawn(contracts_dir, chain_id) {
                 // Another process took the port between our probe and the node's bind: pick another.
                 Err(HardhatError::Exited { ref tail, .. })
                     if tail.contains("EADDRINUSE") && attempt < START_ATTEMPTS =>
@@ -75,7 +92,7 @@ impl HardhatNode {
     }
 
     /// Spawns one node on a fresh port and waits for it.
-    fn spawn(contracts_dir: &Path) -> Result<Self, HardhatError> {
+    fn spawn(contracts_dir: &Path, chain_id: u64) -> Result<Self, HardhatError> {
         let port = free_port()?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let log_dir = env::temp_dir().join(format!(
@@ -88,8 +105,15 @@ impl HardhatNode {
         let stdout = File::create(&log).map_err(|e| io(format!("create {}", log.display()), e))?;
         let stderr = stdout.try_clone().map_err(|e| io(format!("share {}", log.display()), e))?;
 
-        let child = Command::new("node")
-            .arg(HARDHAT_CLI)
+        let mut command = Command::new("node");
+        command.arg(HARDHAT_CLI);
+        if chain_id != CHAIN_ID {
+            let config = log_dir.join(PROJECT_CONFIG);
+            fs::write(&config, chain_config(contracts_dir, chain_id))
+                .map_err(|e| io(format!("write {}", config.display()), e))?;
+            command.arg("--config").arg(&config);
+        }
+        let child = command
             .args(["node", "--hostname", "127.0.0.1", "--port", &port.to_string()])
             .current_dir(contracts_dir)
             .env("HARDHAT_DISABLE_TELEMETRY_PROMPT", "true")
@@ -99,7 +123,7 @@ impl HardhatNode {
             .process_group(0)
             .spawn()
             .map_err(|e| io(format!("spawn `node {HARDHAT_CLI} node` in {}", contracts_dir.display()), e))?;
-        let mut node = Self { child, addr, log_dir, log };
+        let mut node = Self { child, addr, chain_id, log_dir, log };
         tracing::debug!(pid = node.child.id(), url = %node.url(), log = %node.log.display(), "starting hardhat node");
         match node.wait_ready() {
             Ok(()) => {
@@ -118,6 +142,7 @@ impl HardhatNode {
     fn wait_ready(&mut self) -> Result<(), HardhatError> {
         let started = Instant::now();
         let announcement = format!("{READY_LINE} http://{}/", self.addr);
+        let expected = format!("{:#x}", self.chain_id);
         loop {
             match self.child.try_wait() {
                 Ok(Some(status)) => {
@@ -133,8 +158,8 @@ impl HardhatNode {
             // Both checks: the answer alone could come from another node that took the port.
             let last_check = if fs::read_to_string(&self.log).is_ok_and(|log| log.contains(&announcement)) {
                 match json_rpc(self.addr, "eth_chainId", &json!([])) {
-                    Ok(Value::String(id)) if id == format!("{CHAIN_ID:#x}") => return Ok(()),
-                    Ok(other) => format!("eth_chainId answered {other}, expected {CHAIN_ID:#x}"),
+                    Ok(Value::String(id)) if id == expected => return Ok(()),
+                    Ok(other) => format!("eth_chainId answered {other}, expected {expected}"),
                     Err(e) => e.to_string(),
                 }
             } else {
@@ -158,9 +183,9 @@ impl HardhatNode {
         format!("http://{}", self.addr)
     }
 
-    /// The chain id the node serves ([`CHAIN_ID`]).
+    /// The chain id the node serves ([`CHAIN_ID`] unless started with another).
     pub fn chain_id(&self) -> u64 {
-        CHAIN_ID
+        self.chain_id
     }
 
     /// The loopback address the node listens on.
@@ -221,6 +246,26 @@ fn signal_group(signal: &str, pgid: u32) {
     if let Err(e) = result {
         tracing::warn!(pgid, signal, error = %e, "could not run `kill`");
     }
+}
+
+/// A Hardhat config extending the project's own (`contracts_dir/hardhat.config.js`) with chain id `chain_id`;
+/// the project root stays `contracts_dir`, so its paths resolve as before.
+fn chain_config(contracts_dir: &Path, chain_id: u64) -> String {
+    let dir = contracts_dir.canonicalize().unwrap_or_else(|_| contracts_dir.to_path_buf());
+    // JSON string literals are JavaScript string literals.
+    let root = Value::String(dir.display().to_string());
+    let base = Value::String(dir.join(PROJECT_CONFIG).display().to_string());
+    [
+        format!("// Generated by automat-hardhat: the project's config, serving chain id {chain_id}."),
+        format!("const base = require({base});"),
+        format!("const hardhat = {{ ...((base.networks || {{}}).hardhat || {{}}), chainId: {chain_id} }};"),
+        "module.exports = {".to_string(),
+        "  ...base,".to_string(),
+        format!("  paths: {{ ...(base.paths || {{}}), root: {root} }},"),
+        "  networks: { ...(base.networks || {}), hardhat },".to_string(),
+        "};\n".to_string(),
+    ]
+    .join("\n")
 }
 
 /// The contracts npm project: [`CONTRACTS_DIR_ENV`] if set, else the first `contracts/` holding a

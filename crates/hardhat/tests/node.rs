@@ -43,6 +43,24 @@ fn two_nodes_run_side_by_side() {
     assert_eq!(height(&b), json!("0x0"));
 }
 
+#[test]
+fn nodes_with_different_chain_ids_run_side_by_side() {
+    let a = HardhatNode::start_with_chain_id(CHAIN_ID).unwrap_or_else(|e| panic!("node of chain {CHAIN_ID}: {e}"));
+    let b = HardhatNode::start_with_chain_id(31338).unwrap_or_else(|e| panic!("node of chain 31338: {e}"));
+    assert_eq!((a.chain_id(), b.chain_id()), (CHAIN_ID, 31338));
+    assert_eq!(a.request("eth_chainId", &json!([])).expect("eth_chainId answers"), json!("0x7a69"));
+    assert_eq!(b.request("eth_chainId", &json!([])).expect("eth_chainId answers"), json!("0x7a6a"));
+    // Everything else comes from the project's config: the same funded accounts, automine.
+    let accounts = b.request("eth_accounts", &json!([])).expect("eth_accounts answers");
+    assert_eq!(
+        accounts[0].as_str().map(str::to_ascii_lowercase).as_deref(),
+        Some("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266")
+    );
+    let log = b.log_path().to_path_buf();
+    drop(b);
+    assert!(!log.exists(), "log {} (and generated config) kept after a clean stop", log.display());
+}
+
 /// A scratch npm project under the system temp dir, removed on drop.
 struct Scratch(std::path::PathBuf);
 

@@ -115,7 +115,14 @@ impl Ring {
                 return Ok(());
             }
         }
-        Err(step_err("cross-chain", format!("purchases {pending:?} still pending after {rounds} rounds")))
+        let tracked = self.relayers.keeper().purchases().map_err(|e| step_err("keeper", e))?;
+        let stuck: Vec<_> = tracked
+            .iter()
+            .filter(|t| {
+                pending.iter().any(|(chain, id)| self.devnet_ids[*chain] == t.src_chain_id && *id == t.purchase_id)
+            })
+            .collect();
+        Err(step_err("cross-chain", format!("purchases {pending:?} still pending after {rounds} rounds: {stuck:?}")))
     }
 
     async fn buy(&self, from: usize, to: usize, transport: Transport, deliver_within: u64) -> Result<u64> {
@@ -125,6 +132,19 @@ impl Ring {
         let request = buy_request(self.devnet_ids[to], &quote.quote, quote.signature, 3 * AUSD, deliver_by, 600);
         Ok(buyer.buy(&request, transport, true).await?.purchase_id)
     }
+}
+
+/// Moves every chain's clock to at least `timestamp` (each chain keeps its own time).
+async fn advance_clocks_to(devnet: &Devnet, ids: &[u64], timestamp: u64) -> Result<()> {
+    for id in ids {
+        let c = devnet.dev_client(*id, ADMIN)?;
+        let now = c.block_timestamp().await?;
+        if now < timestamp {
+            c.increase_time(timestamp - now).await?;
+        }
+        c.mine(1).await?;
+    }
+    Ok(())
 }
 
 /// Runs the cross-chain part on `devnet`'s chains (at least two), keeping daemon state under `root`.
@@ -231,17 +251,13 @@ pub async fn run(devnet: &Devnet, root: &Path, progress: &ProgressBar) -> Result
     let timed_out = (0, ring.buy(0, 1, Transport::LayerZero, 60).await?);
     let retried = (n - 1, ring.buy(n - 1, 0, Transport::LayerZero, 900).await?);
     ring.round().await?;
-    for id in &ids {
-        let c = devnet.dev_client(*id, ADMIN)?;
-        c.increase_time(61).await?;
-        c.mine(1).await?;
-    }
+    // Every chain keeps its own clock: move each past the first order's delivery deadline.
+    let deliver_by = ring.buyers[0].purchase(timed_out.1).await?.deliverBy;
+    advance_clocks_to(devnet, &ids, deliver_by + 1).await?;
     ring.settle(&[timed_out], 10).await?;
-    for id in &ids {
-        let c = devnet.dev_client(*id, ADMIN)?;
-        c.increase_time(RETRY_AFTER).await?;
-        c.mine(1).await?;
-    }
+    // Then past the keeper's retry delay for the second (on its buyer's chain).
+    let retry_at = ring.buyers[n - 1].client().block_timestamp().await? + RETRY_AFTER;
+    advance_clocks_to(devnet, &ids, retry_at).await?;
     ring.settle(&[retried], 20).await?;
     purchases.push(timed_out);
     purchases.push(retried);
