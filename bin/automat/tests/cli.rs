@@ -86,3 +86,42 @@ fn demo_json_reports_every_order_settled() {
     assert!(report["double_spends_rejected"].as_u64().expect("number") >= 1);
     assert_eq!(report["orders"], report["dispensed"].as_u64().expect("n") + report["refunded"].as_u64().expect("n"));
 }
+
+#[test]
+fn demo_json_reports_the_cross_chain_purchases() {
+    let output = automat().args(["demo", "--json"]).output().expect("runs automat");
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    for field in ["crosschain_orders", "crosschain_settled", "crosschain_refunded", "retries_via_alternate"] {
+        assert!(report.get(field).is_some_and(|v| v.is_u64()), "missing {field} in {report}");
+    }
+    let n = |f: &str| report[f].as_u64().expect("number");
+    assert!(n("crosschain_orders") >= 4, "purchases around the ring, a failure, an outage");
+    assert_eq!(n("crosschain_orders"), n("crosschain_settled") + n("crosschain_refunded"));
+    assert!(n("crosschain_refunded") >= 2, "a failed vend and a timeout are refunded");
+    assert!(n("retries_via_alternate") >= 1, "the outage is retried through the other transport");
+    let mml = report["minted_minus_locked"].as_i64().expect("minted_minus_locked is an integer");
+    assert!(mml <= 0, "minted on other chains never exceeds locked at home: {mml}");
+    assert_eq!(report["invariants_hold"], true);
+}
+
+#[test]
+fn bench_crosschain_json_has_the_documented_fields() {
+    let output = automat().args(["bench", "crosschain", "--json", "--purchases", "3"]).output().expect("runs automat");
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    for transport in ["layerzero", "hyperlane"] {
+        let figures = &report[transport];
+        for field in ["e2e_ms_p50", "e2e_ms_p99", "gas_src", "gas_dst", "gas_return"] {
+            assert!(figures.get(field).is_some_and(|v| v.is_number()), "missing {transport}.{field} in {report}");
+        }
+        for field in ["gas_src", "gas_dst", "gas_return"] {
+            assert!(figures[field].as_u64().expect("gas") > 21_000, "{transport}.{field} is a real transaction's gas");
+        }
+        let (p50, p99) = (figures["e2e_ms_p50"].as_f64().expect("ms"), figures["e2e_ms_p99"].as_f64().expect("ms"));
+        assert!(p50 > 0.0 && p99 >= p50, "{transport}: p50 {p50} p99 {p99}");
+        let ratio = figures["ratio"].as_f64().expect("ratio");
+        let baseline = report["baseline_e2e_ms_p50"].as_f64().expect("baseline");
+        assert!((ratio - p50 / baseline).abs() < 1e-9, "ratio is e2e p50 over the same-chain baseline");
+    }
+}

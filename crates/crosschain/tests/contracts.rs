@@ -671,6 +671,31 @@ async fn router_configuration_checks_and_events() -> TestResult {
     assert_eq!(admin.call_sol(router, &CrossChainRouter::appOfCall { appId: app_id }).await?, second);
     assert_eq!(admin.call_sol(router, &CrossChainRouter::appIdOfCall { app: contract }).await?, B256::ZERO, "replaced");
     assert_eq!(admin.call_sol(router, &CrossChainRouter::appIdOfCall { app: second }).await?, app_id);
+    // The same app under a new id: the old id no longer reaches it.
+    let new_id = keccak256("automat.test-app.v2");
+    admin.send_sol(router, &CrossChainRouter::registerAppCall { appId: new_id, app: second }).await?;
+    assert_eq!(admin.call_sol(router, &CrossChainRouter::appOfCall { appId: new_id }).await?, second);
+    assert_eq!(
+        admin.call_sol(router, &CrossChainRouter::appOfCall { appId: app_id }).await?,
+        Address::ZERO,
+        "old id retired"
+    );
+    assert_eq!(admin.call_sol(router, &CrossChainRouter::appIdOfCall { app: second }).await?, new_id);
+    admin.send_sol(router, &CrossChainRouter::registerAppCall { appId: new_id, app: contract }).await?;
+    // The same adapter moved to another transport id: the old id is removed (and says so).
+    let third = admin.deploy([CompromisedTransport::BYTECODE.to_vec(), args.clone()].concat().into()).await?.address;
+    admin.send_sol(router, &CrossChainRouter::setAdapterCall { transport: RAW, adapter: third }).await?;
+    let receipt =
+        admin.send_sol(router, &CrossChainRouter::setAdapterCall { transport: RAW + 1, adapter: third }).await?;
+    assert_eq!(
+        all_events::<RouterEvent>(&receipt, router),
+        vec![
+            RouterEvent::AdapterSet(CrossChainRouter::AdapterSet { transport: RAW, adapter: Address::ZERO }),
+            RouterEvent::AdapterSet(CrossChainRouter::AdapterSet { transport: RAW + 1, adapter: third }),
+        ]
+    );
+    assert_eq!(admin.call_sol(router, &CrossChainRouter::adapterOfCall { transport: RAW }).await?, Address::ZERO);
+    assert_eq!(admin.call_sol(router, &CrossChainRouter::transportOfCall { adapter: third }).await?, RAW + 1);
 
     // setPeer.
     assert_revert(
