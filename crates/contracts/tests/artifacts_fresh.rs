@@ -1,5 +1,6 @@
 //! Fails when a Solidity source differs from what its committed artifact was built from: edit a `.sol`
-//! under `contracts/src/` without running `npm run build` in `contracts/` and this test goes red.
+//! under `contracts/src/` without running `npm run build` in `contracts/` and this test goes red. The
+//! protocols' published artifacts (`out/protocols/`) are checked against the npm packages they came from.
 
 use std::{
     collections::BTreeMap,
@@ -15,6 +16,16 @@ use sha2::{Digest, Sha256};
 struct Manifest {
     solc_version: String,
     sources: BTreeMap<String, String>,
+    published: BTreeMap<String, Published>,
+}
+
+/// Where a published artifact came from.
+#[derive(Deserialize)]
+struct Published {
+    package: String,
+    version: String,
+    file: String,
+    sha256: String,
 }
 
 fn contracts_dir() -> PathBuf {
@@ -88,9 +99,10 @@ fn every_source_matches_the_manifest_it_was_compiled_from() {
 #[test]
 fn every_artifact_records_the_sources_of_this_build() {
     let manifest = manifest();
-    let artifacts = automat_contracts::artifacts::all().expect("embedded artifacts parse");
-    assert!(!artifacts.is_empty());
-    for artifact in artifacts {
+    let ours: Vec<_> = automat_contracts::artifacts::paths().filter(|p| !p.starts_with("protocols/")).collect();
+    assert!(!ours.is_empty());
+    for path in ours {
+        let artifact = automat_contracts::artifacts::get(path).expect("embedded artifact parses");
         assert_eq!(
             artifact.solc_version.as_deref(),
             Some(manifest.solc_version.as_str()),
@@ -109,6 +121,33 @@ fn every_artifact_records_the_sources_of_this_build() {
                 "{} was built from a different {unit} than the manifest records",
                 artifact.contract_name
             );
+        }
+    }
+}
+
+#[test]
+fn published_protocol_artifacts_match_the_pinned_packages() {
+    let root = contracts_dir();
+    let manifest = manifest();
+    let package: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(root.join("package.json")).expect("package.json"))
+            .expect("package.json parses");
+    let published: Vec<_> = automat_contracts::artifacts::paths().filter(|p| p.starts_with("protocols/")).collect();
+    assert!(published.len() >= 15, "LayerZero and Hyperlane artifacts are embedded: {published:?}");
+    for path in published {
+        let origin =
+            manifest.published.get(&format!("{path}.json")).unwrap_or_else(|| panic!("{path} not in manifest"));
+        let pinned = package["devDependencies"][&origin.package].as_str().unwrap_or_default();
+        assert_eq!(
+            pinned, origin.version,
+            "{path}: built from {} {}, package.json pins {pinned}",
+            origin.package, origin.version
+        );
+        let artifact = automat_contracts::artifacts::get(path).expect("embedded artifact parses");
+        assert!(!artifact.abi.is_empty() && artifact.bytecode.len() > 2, "{path} has an ABI and creation code");
+        let installed = root.join("node_modules").join(&origin.package).join(&origin.file);
+        if installed.is_file() {
+            assert_eq!(sha256_hex(&installed), origin.sha256, "{path}: the installed {} differs", origin.file);
         }
     }
 }
