@@ -4,6 +4,7 @@ pragma solidity ^0.8.27;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {RateLimiter} from "@openzeppelin/contracts/utils/RateLimiter.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IRouterApp} from "./ITransport.sol";
@@ -39,6 +40,7 @@ import {ReceiptNFT} from "../vending/ReceiptNFT.sol";
 ///         for a fabricated order cannot touch a real purchase.
 contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
     using SafeERC20 for IERC20;
+    using RateLimiter for RateLimiter.RefillingBucket;
 
     /// @notice The checkout's app id on the router.
     bytes32 public constant APP_ID = keccak256("automat.checkout.v1");
@@ -143,6 +145,10 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
     uint64 public purchaseCount;
 
     mapping(uint256 purchaseId => Purchase) private _purchases;
+    /// @dev Expiries of orders never seen here cannot be told from fabricated ones; each costs its caller a
+    ///      transport fee and they draw from their own per-chain bucket, so they can never use up the router's
+    ///      outbound capacity that outcomes and transfers need.
+    RateLimiter.RefillingBucket private _expiries;
     mapping(bytes32 key => Incoming) private _incoming;
     /// @notice Storefront order id => incoming key, for orders this contract placed.
     mapping(uint256 orderId => bytes32) public incomingKeyOf;
@@ -176,6 +182,8 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
     );
     /// @notice The maximum delivery window changed.
     event MaxDeliveryWindowSet(uint64 window);
+    /// @notice The limit on expiries of never-seen orders changed.
+    event ExpiryRateLimitSet(uint48 window, uint208 capacity);
 
     /// @notice Only the router may deliver.
     error OnlyRouter(address caller);
@@ -193,6 +201,8 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
     error DeadlineNotPassed(uint64 deliverBy, uint256 now_);
     /// @notice Too little gas was given to place the order (the delivery can be retried with more).
     error InsufficientGas(uint256 left, uint256 needed);
+    /// @notice Too many expiries of never-seen orders toward that chain right now (try again later).
+    error ExpiryRateLimited(uint64 srcChainId);
     /// @notice The message kind is unknown.
     error UnknownKind(uint8 kind);
 
@@ -211,6 +221,7 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
         receipts = ReceiptNFT(receipts_);
         maxDeliveryWindow = maxDeliveryWindow_;
         emit MaxDeliveryWindowSet(maxDeliveryWindow_);
+        _setExpiryRateLimit(1 hours, 1_000);
     }
 
     // ---------------------------------------------------------------- buyer side
@@ -274,6 +285,7 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
         if (inc.state == Fulfilment.Reported) revert AlreadyReported(key);
         if (inc.state == Fulfilment.None) {
             if (block.timestamp <= m.deliverBy) revert DeadlineNotPassed(m.deliverBy, block.timestamp);
+            if (!_expiries.tryConsume(bytes32(uint256(srcChainId)), 1)) revert ExpiryRateLimited(srcChainId);
             out.reason = RejectReason.NeverArrived;
             inc.reason = RejectReason.NeverArrived;
         } else if (inc.state == Fulfilment.Accepted) {
@@ -322,6 +334,11 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
     function setMaxDeliveryWindow(uint64 window) external onlyOwner {
         maxDeliveryWindow = window;
         emit MaxDeliveryWindowSet(window);
+    }
+
+    /// @notice Sets how many never-seen orders may be declared expired toward each chain per `window` seconds.
+    function setExpiryRateLimit(uint48 window, uint208 capacity) external onlyOwner {
+        _setExpiryRateLimit(window, capacity);
     }
 
     // -------------------------------------------------------------------- views
@@ -408,6 +425,11 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
             emit PurchaseRefunded(out.purchaseId, buyer, amount, out.reason);
             gateway.credit(buyer, amount, srcChainId);
         }
+    }
+
+    function _setExpiryRateLimit(uint48 window, uint208 capacity) private {
+        _expiries.updateSettings(window, capacity);
+        emit ExpiryRateLimitSet(window, capacity);
     }
 
     function _encodeOrder(BuyRequest calldata req, uint64 purchaseId, address buyer) private pure returns (bytes memory) {

@@ -1967,3 +1967,80 @@ async fn hyperlane_adapter_send_fees_mailbox_only_and_owner_config() -> TestResu
     );
     Ok(())
 }
+
+/// Expiries of never-seen orders (which cannot be told from fabricated ones) draw from their own per-chain
+/// bucket: a flood of fabricated expiries is refused with `ExpiryRateLimited` before it can use up the router's
+/// outbound capacity that real outcomes and transfers need. The limit is the owner's to set.
+#[tokio::test]
+async fn expiries_of_unseen_orders_are_rate_limited_apart_from_other_traffic() -> TestResult {
+    let f = fixture().await?;
+    let (a, b) = (f.a, f.b);
+    let app_b = app(&f, b);
+    let admin_b = client(&f, b, 0);
+    let stranger = client(&f, b, STRANGER);
+    assert_revert(
+        stranger
+            .send_sol(
+                app_b.checkout,
+                &CrossChainCheckout::setExpiryRateLimitCall { window: U48::from(3_600u64), capacity: u208(1) },
+            )
+            .await,
+        CrossChainCheckout::OwnableUnauthorizedAccount { account: stranger.sender() },
+    );
+    let receipt = admin_b
+        .send_sol(
+            app_b.checkout,
+            &CrossChainCheckout::setExpiryRateLimitCall { window: U48::from(3_600u64), capacity: u208(1) },
+        )
+        .await?;
+    assert_eq!(
+        events_from::<CrossChainCheckout::ExpiryRateLimitSet>(&receipt, app_b.checkout),
+        vec![CrossChainCheckout::ExpiryRateLimitSet { window: U48::from(3_600u64), capacity: u208(1) }]
+    );
+    let now = admin_b.block_timestamp().await?;
+    let fabricated = |purchase_id: u64| -> Bytes {
+        OrderMessage {
+            purchaseId: purchase_id,
+            buyer: Address::repeat_byte(0x55),
+            quote: CarriedQuote { machineId: 1, slot: 0, price: AUSD, expiry: now, nonce: purchase_id },
+            quoteSignature: Bytes::new(),
+            maxPrice: AUSD,
+            deliverBy: now - 1,
+            vendWindow: 600,
+        }
+        .abi_encode()
+        .into()
+    };
+    let report = |order: Bytes| {
+        let stranger = stranger.clone();
+        async move {
+            let fee = stranger
+                .call_sol(
+                    app_b.checkout,
+                    &CrossChainCheckout::quoteReportCall {
+                        srcChainId: a,
+                        order: order.clone(),
+                        transport: Transport::Hyperlane.id(),
+                    },
+                )
+                .await?;
+            stranger
+                .send_sol_with_value(
+                    app_b.checkout,
+                    &CrossChainCheckout::reportCall { srcChainId: a, order, transport: Transport::Hyperlane.id() },
+                    fee,
+                )
+                .await
+        }
+    };
+    let router_capacity =
+        admin_b.call_sol(app_b.router, &CrossChainRouter::outboundAvailableCall { chainId: a }).await?;
+    report(fabricated(1)).await?;
+    assert_revert(report(fabricated(2)).await, CrossChainCheckout::ExpiryRateLimited { srcChainId: a });
+    assert_eq!(
+        admin_b.call_sol(app_b.router, &CrossChainRouter::outboundAvailableCall { chainId: a }).await?,
+        router_capacity - U256::from(1),
+        "only the one accepted expiry used router capacity"
+    );
+    Ok(())
+}
