@@ -10,8 +10,8 @@ use alloy_sol_types::{SolConstructor, SolValue};
 use automat_chain::{ChainClient, ChainClientExt, Receipt};
 
 use crate::{
-    ArtifactError, register_all_errors,
-    vending::{PaymentToken, Quote, ReceiptNFT, Result, VendingError},
+    register_all_errors,
+    vending::{PaymentToken, Quote, ReceiptNFT, Result, VendingError, deploy_code},
 };
 
 /// `sol!` bindings generated from the committed artifacts (ABI and bytecode).
@@ -281,21 +281,6 @@ pub struct AppAddresses {
     pub storefront: Address,
     /// Whether this chain is the token's home.
     pub is_home: bool,
-}
-
-async fn deploy_code<C: ChainClient>(
-    client: &C,
-    name: &'static str,
-    bytecode: &Bytes,
-    args: Vec<u8>,
-) -> Result<Address> {
-    let mut init = bytecode.to_vec();
-    init.extend_from_slice(&args);
-    let deployment = client
-        .deploy(init.into())
-        .await
-        .map_err(|source| ArtifactError::Chain { contract: name.to_string(), source })?;
-    Ok(deployment.address)
 }
 
 fn capacity(v: u128) -> alloy_primitives::Uint<208, 4> {

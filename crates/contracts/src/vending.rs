@@ -252,7 +252,7 @@ impl SuiteAddresses {
     }
 }
 
-async fn deploy_code<C: ChainClient>(
+pub(crate) async fn deploy_code<C: ChainClient>(
     client: &C,
     name: &'static str,
     bytecode: &Bytes,

@@ -5,6 +5,8 @@
 //!
 //! - reports the outcome from the machine's chain once the order is finished there (dispensed, vend failed,
 //!   refunded at its deadline, or rejected on arrival), through the transport that carried the order;
+//! - when the machine never answers an order by its Storefront deadline (its agent is down), refunds it there
+//!   (anyone may) and reports the refund;
 //! - when the order has not arrived and its delivery deadline has passed on the machine's chain, reports it
 //!   expired there, which makes it final on that chain (a late copy is rejected) and refunds the buyer once the
 //!   expiry arrives (error path A1);
@@ -111,6 +113,8 @@ pub struct KeeperReport {
     pub expired: usize,
     /// Messages sent again through the other transport.
     pub retried: usize,
+    /// Orders the machine never answered by their deadline, refunded on its chain by the keeper.
+    pub machine_timeouts: usize,
     /// Purchases that reached their end on the buyer's chain.
     pub ended: usize,
     /// Purchases still pending after this tick.
@@ -305,7 +309,17 @@ impl<C: ChainClient> CheckoutKeeper<C> {
                     .client()
                     .call_sol(dst.app().storefront, &Storefront::orderOfCall { orderId: incoming.orderId })
                     .await?;
-                if OrderStatus::from(order.status) != OrderStatus::Open {
+                let mut finished = OrderStatus::from(order.status) != OrderStatus::Open;
+                if !finished && dst_now > order.deadline {
+                    // The machine never answered (its agent is down): anyone may refund after the deadline,
+                    // which returns the price to the checkout, so the buyer's refund can go back.
+                    dst.client()
+                        .send_sol(dst.app().storefront, &Storefront::refundExpiredCall { orderId: incoming.orderId })
+                        .await?;
+                    report.machine_timeouts += 1;
+                    finished = true;
+                }
+                if finished {
                     self.send_report(dst, &mut p, dst_now, false).await?;
                     report.reported += 1;
                 }

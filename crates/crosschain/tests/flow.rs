@@ -117,3 +117,35 @@ async fn stalled_order_is_retried_through_hyperlane_and_the_late_copy_dropped() 
     assert_eq!(minted_minus_locked(&apps).await?, 0);
     Ok(())
 }
+
+/// The machine's agent is down: the order is placed on the machine's chain but never answered. After the
+/// Storefront deadline the keeper refunds it there (anyone may) and reports, and the buyer is refunded in full
+/// on the buyer's chain; nothing stays minted on the machine's chain.
+#[tokio::test]
+async fn order_the_machine_never_answers_is_refunded_across_chains() -> TestResult {
+    let mut f = setup(KeeperConfig { primary: Transport::LayerZero, retry_after: None, confirmations: 1 }).await?;
+    let opened = f.buy(Transport::LayerZero, 300).await?;
+    // Relayers only: no agent poll.
+    for _ in 0..4 {
+        f.relayers.tick().await?;
+    }
+    let apps = f.apps()?;
+    let incoming = apps[1].incoming(f.a, opened.order_hash).await?;
+    assert_eq!(Fulfilment::from(incoming.state), Fulfilment::Accepted, "the order reached the machine's chain");
+    assert_eq!(f.buyer.purchase_status(opened.purchase_id).await?, PurchaseStatus::Pending);
+    f.advance_time(601).await?;
+    let mut timeouts = 0;
+    for _ in 0..6 {
+        let report = f.relayers.tick().await?;
+        timeouts += report.keeper.machine_timeouts;
+        if f.buyer.purchase_status(opened.purchase_id).await? != PurchaseStatus::Pending {
+            break;
+        }
+    }
+    assert_eq!(timeouts, 1);
+    assert_eq!(f.buyer.purchase_status(opened.purchase_id).await?, PurchaseStatus::Refunded);
+    assert_eq!(f.buyer.token_balance(f.buyer.client().sender()).await?, U256::from(100 * AUSD));
+    assert_eq!(apps[1].minted().await?, U256::ZERO, "the price was burned again on the machine's chain");
+    assert_eq!(apps[0].locked().await?, U256::ZERO);
+    Ok(())
+}
