@@ -9,10 +9,12 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {MachineRegistry} from "./MachineRegistry.sol";
 import {ReceiptNFT} from "./ReceiptNFT.sol";
+import {OracleAggregator} from "../oracle/OracleAggregator.sol";
 
 /// @title Storefront
 /// @notice Orders, escrow and settlement of vending purchases.
@@ -32,6 +34,12 @@ import {ReceiptNFT} from "./ReceiptNFT.sol";
 ///         the operator's, bounded by the machine's offline credit cap (which its agent enforces while offline).
 ///         A sale whose buyer's allowance ran short is paid what is left; the shortfall is in the event. Either way
 ///         every sale is recorded exactly once.
+///
+///         Oracle prices: a machine's operator (or the owner) may bind a slot to an {OracleAggregator} price feed
+///         (denominated in payment-token base units). A quote for that slot must then, besides the slot's band, lie
+///         within `toleranceBps` of the feed's value while the feed is active and at most `maxAge` old; a stale feed
+///         refuses quotes; a frozen feed (consensus override) leaves the slot in manual mode, where the band (the
+///         operator's manual price) alone applies. Slots without a feed work as before.
 ///
 ///         Invariant: the contract's token balance equals `escrowBalance + totalPrepaid`.
 contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
@@ -98,6 +106,14 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         uint128 balance;
         uint128 pendingWithdrawal;
         uint64 withdrawableAt;
+    }
+
+    /// @notice The oracle feed a slot's quotes are checked against.
+    struct PriceFeed {
+        OracleAggregator aggregator;
+        uint16 toleranceBps;
+        uint32 maxAge;
+        bytes32 feedId;
     }
 
     /// @notice Where an order stands.
@@ -168,6 +184,7 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     mapping(address buyer => mapping(uint64 nonce => uint256 orderId)) private _voucherSpentBy;
     mapping(bytes32 saleDigest => bool) private _offlineSaleSettled;
     RateLimiter.RefillingBucket private _orderLimiter;
+    mapping(uint64 machineId => mapping(uint16 slot => PriceFeed)) private _priceFeeds;
 
     /// @notice An order was placed and its price escrowed.
     event OrderPlaced(
@@ -222,6 +239,17 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     event PrepaidWithdrawDelayChanged(uint64 delay);
     /// @notice The per-machine order rate limit changed.
     event RateLimitChanged(uint48 window, uint208 capacity);
+    /// @notice A slot's quotes are now checked against an oracle feed.
+    event PriceFeedSet(
+        uint64 indexed machineId,
+        uint16 indexed slot,
+        address aggregator,
+        bytes32 feedId,
+        uint16 toleranceBps,
+        uint32 maxAge
+    );
+    /// @notice A slot's oracle feed was removed.
+    event PriceFeedCleared(uint64 indexed machineId, uint16 indexed slot);
 
     /// @notice The quote expired before the order.
     error QuoteExpired(uint64 expiry, uint256 now_);
@@ -275,6 +303,18 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     error InvalidOrderWindow(uint64 minWindow, uint64 maxWindow);
     /// @notice The rate limit would block every order.
     error InvalidRateLimit(uint48 window, uint208 capacity);
+    /// @notice Only the machine's operator or the owner may do this.
+    error NotOperatorOrOwner(uint64 machineId, address caller);
+    /// @notice The aggregator is zero, the tolerance above 100 % or the maximum age zero.
+    error InvalidPriceFeed(address aggregator, uint16 toleranceBps, uint32 maxAge);
+    /// @notice The feed is not a price feed.
+    error NotAPriceFeed(bytes32 feedId);
+    /// @notice The feed's decimals are not the payment token's.
+    error FeedDecimalsMismatch(bytes32 feedId, uint8 feedDecimals, uint8 tokenDecimals);
+    /// @notice The slot's feed is older than its maximum age (or has no value yet).
+    error FeedPriceStale(uint64 machineId, uint16 slot, uint64 updatedAt, uint32 maxAge);
+    /// @notice The quoted price is further than the tolerance from the feed's price.
+    error PriceOffFeed(uint128 price, int256 feedPrice, uint16 toleranceBps);
 
     /// @param token_ The payment token.
     /// @param registry_ The machine registry (must grant this contract STOREFRONT_ROLE).
@@ -453,7 +493,56 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         _setRateLimit(window, capacity);
     }
 
+    // ---------------------------------------------------------------- oracle prices
+
+    /// @notice Checks the quotes of a slot against an oracle price feed from now on (see the contract notes).
+    ///         The machine's operator or the owner may call it; it replaces any earlier feed of the slot.
+    /// @param machineId The machine.
+    /// @param slot The slot.
+    /// @param aggregator The aggregator.
+    /// @param feedId Its price feed, in payment-token base units (same decimals as the token).
+    /// @param toleranceBps Largest distance of a quote from the feed's price, in basis points (at most 10000).
+    /// @param maxAge Oldest feed value (seconds) a quote may be checked against; older refuses quotes.
+    function setPriceFeed(
+        uint64 machineId,
+        uint16 slot,
+        OracleAggregator aggregator,
+        bytes32 feedId,
+        uint16 toleranceBps,
+        uint32 maxAge
+    ) external {
+        _onlyOperatorOrOwner(machineId);
+        registry.slotOf(machineId, slot);
+        if (address(aggregator) == address(0) || toleranceBps > 10_000 || maxAge == 0) {
+            revert InvalidPriceFeed(address(aggregator), toleranceBps, maxAge);
+        }
+        OracleAggregator.FeedConfig memory config = aggregator.feedConfig(feedId);
+        if (config.kind != OracleAggregator.FeedKind.Price) revert NotAPriceFeed(feedId);
+        uint8 tokenDecimals = IERC20Metadata(address(token)).decimals();
+        if (config.decimals != tokenDecimals) revert FeedDecimalsMismatch(feedId, config.decimals, tokenDecimals);
+        _priceFeeds[machineId][slot] =
+            PriceFeed({aggregator: aggregator, toleranceBps: toleranceBps, maxAge: maxAge, feedId: feedId});
+        emit PriceFeedSet(machineId, slot, address(aggregator), feedId, toleranceBps, maxAge);
+    }
+
+    /// @notice Stops checking a slot's quotes against an oracle feed. The machine's operator or the owner may call it.
+    /// @param machineId The machine.
+    /// @param slot The slot.
+    function clearPriceFeed(uint64 machineId, uint16 slot) external {
+        _onlyOperatorOrOwner(machineId);
+        delete _priceFeeds[machineId][slot];
+        emit PriceFeedCleared(machineId, slot);
+    }
+
     // ---------------------------------------------------------------- views
+
+    /// @notice The oracle feed a slot's quotes are checked against (zero aggregator: none).
+    /// @param machineId The machine.
+    /// @param slot The slot.
+    /// @return The feed binding.
+    function priceFeedOf(uint64 machineId, uint16 slot) external view returns (PriceFeed memory) {
+        return _priceFeeds[machineId][slot];
+    }
 
     /// @notice An order.
     /// @param orderId The order.
@@ -543,8 +632,8 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         token.safeTransferFrom(msg.sender, address(this), quote.price);
     }
 
-    /// @dev Checks a quote against the buyer's terms, the rate limit, the machine's key and the slot's band;
-    ///      consumes the quote nonce and reserves one unit.
+    /// @dev Checks a quote against the buyer's terms, the rate limit, the machine's key, the slot's band and the
+    ///      slot's oracle feed if it has one; consumes the quote nonce and reserves one unit.
     function _acceptQuote(Quote calldata quote, bytes calldata quoteSignature, uint128 maxPrice, uint64 deadline)
         private
     {
@@ -564,6 +653,25 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         if (recovered != r.signer) revert InvalidQuoteSignature(quote.machineId, recovered);
         if (quote.price < r.minPrice || quote.price > r.maxPrice) {
             revert PriceOutOfBand(quote.price, r.minPrice, r.maxPrice);
+        }
+        PriceFeed storage feed = _priceFeeds[quote.machineId][quote.slot];
+        if (address(feed.aggregator) != address(0)) _checkFeedPrice(quote, feed);
+    }
+
+    /// @dev Active and fresh: the price must be within the tolerance of the feed's. Frozen (consensus override):
+    ///      manual mode, the band (already checked) alone applies. Otherwise (stale, or no value yet): refused.
+    function _checkFeedPrice(Quote calldata quote, PriceFeed storage feed) private view {
+        (int256 value, uint64 updatedAt, OracleAggregator.FeedStatus status,) = feed.aggregator.latest(feed.feedId);
+        if (status == OracleAggregator.FeedStatus.Frozen) return;
+        uint32 maxAge = feed.maxAge;
+        if (
+            status != OracleAggregator.FeedStatus.Active || updatedAt == 0 || value <= 0
+                || block.timestamp > uint256(updatedAt) + maxAge
+        ) revert FeedPriceStale(quote.machineId, quote.slot, updatedAt, maxAge);
+        uint256 feedPrice = uint256(value);
+        uint256 diff = quote.price > feedPrice ? quote.price - feedPrice : feedPrice - quote.price;
+        if (diff * 10_000 > feedPrice * feed.toleranceBps) {
+            revert PriceOffFeed(quote.price, value, feed.toleranceBps);
         }
     }
 
@@ -664,6 +772,11 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
 
     function _fee(uint128 amount) private view returns (uint128) {
         return uint128((uint256(amount) * feeBps) / 10_000);
+    }
+
+    function _onlyOperatorOrOwner(uint64 machineId) private view {
+        (address operator,) = registry.machineKeys(machineId);
+        if (msg.sender != operator && msg.sender != owner()) revert NotOperatorOrOwner(machineId, msg.sender);
     }
 
     function _openOrder(uint256 orderId) private view returns (Order storage order) {

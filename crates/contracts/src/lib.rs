@@ -7,6 +7,8 @@
 //! - [`fixtures`]: typed `sol!` bindings of the test fixtures the chain-client suite deploys.
 //! - [`vending`]: the vending core (payment token, machine registry, storefront, receipts): bindings,
 //!   EIP-712 signing, suite deployment and a typed handle for its flows.
+//! - [`oracle`]: the oracle aggregator (signed observations → median feeds, consensus override) and its
+//!   Chainlink `AggregatorV3Interface` feeds: bindings, observation signing, deployment and a typed handle.
 //!
 //! A test in this crate fails when any Solidity source differs from what its committed artifact was
 //! built from.
@@ -15,6 +17,7 @@
 pub mod artifact;
 pub mod crosschain;
 pub mod fixtures;
+pub mod oracle;
 pub mod vending;
 
 use alloy_dyn_abi::DynSolValue;
