@@ -77,6 +77,17 @@ fn print_report(r: &automat_sim::demo::DemoReport) {
         "  bridged from home    {:>6}   minted − locked (max over the run) {}",
         x.bridge_transfers, r.minted_minus_locked
     );
+    let o = &r.oracle;
+    println!(
+        "  oracle reports       {:>6}   price {} (manual {}); manipulations caught {}, sales at the manual price {}, \
+         off-feed quotes refused {}",
+        r.oracle_reports,
+        units(o.oracle_price),
+        units(o.manual_price),
+        r.manipulations_detected,
+        r.manual_fallbacks,
+        o.off_feed_quotes_refused
+    );
     println!("  invariants           {:>6}", if r.invariants_hold { "hold" } else { "BROKEN" });
     println!("  first receipt        {}", r.sample_receipt_uri);
     println!();

@@ -9,6 +9,7 @@ use eyre::{Result, WrapErr};
 mod agent;
 mod demo;
 mod devnet;
+mod forecast;
 mod relayer;
 
 /// Autonomous crypto vending machines across EVM chains.
@@ -47,6 +48,9 @@ enum Command {
     /// submits as account 9 of the well-known dev mnemonic ("test test test test test test test test test
     /// test test junk"), the relayer account `automat crosschain deploy` names by default.
     Relayer(relayer::RelayerArgs),
+    /// Forecast hourly demand per machine slot from a sales CSV (`timestamp,machine,slot,units,price`) and
+    /// backtest the model against the weekly seasonal-naive forecast on the end of that history.
+    Forecast(forecast::ForecastArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +63,19 @@ enum BenchArea {
     /// A purchase from chain A at a machine on chain B through LayerZero v2 and through Hyperlane (latency
     /// p50/p99, gas per leg) against a purchase at the same machine from its own chain.
     Crosschain(CrossChainBenchArgs),
+    /// The oracle models on the synthetic generator's held-out weeks (forecast WAPE vs seasonal-naive,
+    /// FedAvg vs central, optimised vs fixed price) and the gas of verifying a 7-node report.
+    Oracle(OracleBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct OracleBenchArgs {
+    /// Generator seeds 0..N; every model figure is the mean over them.
+    #[arg(long, default_value_t = 10)]
+    seeds: u64,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -123,12 +140,42 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Bench { area: BenchArea::Chain(args) } => bench_chain(args).await,
         Command::Bench { area: BenchArea::Purchase(args) } => bench_purchase(args).await,
         Command::Bench { area: BenchArea::Crosschain(args) } => bench_crosschain(args).await,
+        Command::Bench { area: BenchArea::Oracle(args) } => bench_oracle(args).await,
         Command::Devnet(args) => devnet::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Agent(args) => agent::run(args).await,
         Command::Crosschain { command } => relayer::run_crosschain(command).await,
         Command::Relayer(args) => relayer::run_relayer(args).await,
+        Command::Forecast(args) => forecast::run(args),
     }
+}
+
+async fn bench_oracle(args: OracleBenchArgs) -> Result<()> {
+    let config = automat_bench::oracle::OracleBenchConfig { seeds: args.seeds };
+    let r = automat_bench::oracle::run(&config).await.wrap_err("oracle benchmark failed")?;
+    if args.json {
+        println!("{}", serde_json::to_string(&r)?);
+        return Ok(());
+    }
+    println!("oracle models, mean over generator seeds 0..{}, {} slots each, two held-out weeks", r.seeds, r.series);
+    println!(
+        "  forecast  WAPE {:.3} vs seasonal-naive {:.3}: improvement {:.1} %",
+        r.wape_model,
+        r.wape_seasonal_naive,
+        100.0 * r.improvement
+    );
+    println!("  federated WAPE {:.3} vs central {:.3}", r.fedavg_wape, r.central_wape);
+    println!(
+        "  pricing   revenue uplift {:.1} %, profit uplift {:.1} % (elasticity MAE {:.3})",
+        100.0 * r.revenue_uplift,
+        100.0 * r.profit_uplift,
+        r.elasticity_mae
+    );
+    println!(
+        "  report    {} gas for 7 observations (7 nodes, f = 2), {} for the quorum of 5",
+        r.report_verify_gas, r.report_verify_gas_quorum
+    );
+    Ok(())
 }
 
 async fn bench_crosschain(args: CrossChainBenchArgs) -> Result<()> {

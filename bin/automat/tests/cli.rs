@@ -125,3 +125,64 @@ fn bench_crosschain_json_has_the_documented_fields() {
         assert!((ratio - p50 / baseline).abs() < 1e-9, "ratio is e2e p50 over the same-chain baseline");
     }
 }
+
+#[test]
+fn forecast_reads_a_sales_csv_and_beats_seasonal_naive() {
+    use automat_oracle::data::{DemandConfig, generate, write_csv};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("sales.csv");
+    let config = DemandConfig { machines: 2, slots_per_machine: 2, ..DemandConfig::default() };
+    let dataset = generate(&config).expect("generates");
+    write_csv(&dataset.to_records(), std::fs::File::create(&csv).expect("create")).expect("writes");
+    let output = automat()
+        .args(["forecast", "--input", csv.to_str().expect("utf-8"), "--horizon", "168", "--json"])
+        .output()
+        .expect("runs automat");
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    for field in ["wape_model", "wape_seasonal_naive", "improvement"] {
+        assert!(report.get(field).is_some_and(|v| v.is_number()), "missing {field} in {report}");
+    }
+    let n = |f: &str| report[f].as_f64().expect("number");
+    assert!((n("improvement") - (1.0 - n("wape_model") / n("wape_seasonal_naive"))).abs() < 1e-9);
+    assert!(n("improvement") > 0.0, "the model beats seasonal-naive on generated demand: {report}");
+    assert_eq!(report["forecasts"].as_array().map(Vec::len), Some(4), "one forecast per slot");
+    assert_eq!(report["forecasts"][0]["mean"].as_array().map(Vec::len), Some(168));
+
+    // A bad row is reported with its line number.
+    std::fs::write(&csv, "timestamp,machine,slot,units,price\n1700000000,1,0,2,1.5\n1700003600,1,zero,1,1.5\n")
+        .expect("writes");
+    let output = automat().args(["forecast", "--input", csv.to_str().expect("utf-8")]).output().expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 3"), "{stderr}");
+}
+
+#[test]
+fn demo_json_reports_the_oracle_and_the_manipulations_it_caught() {
+    let output = automat().args(["demo", "--json"]).output().expect("runs automat");
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    for field in ["oracle_reports", "manipulations_detected", "manual_fallbacks"] {
+        assert!(report.get(field).is_some_and(|v| v.is_u64()), "missing {field} in {report}");
+    }
+    assert!(report["oracle_reports"].as_u64().expect("n") >= 2);
+    assert!(report["manipulations_detected"].as_u64().expect("n") >= 2, "a liar flagged and an equivocator proven");
+    assert_eq!(report["manual_fallbacks"], 1, "one sale at the manual price while the feed was frozen");
+    assert_eq!(report["oracle"]["off_feed_quotes_refused"], 1);
+    assert_eq!(report["invariants_hold"], true);
+}
+
+#[test]
+fn bench_oracle_json_meets_the_goals() {
+    let output = automat().args(["bench", "oracle", "--json", "--seeds", "3"]).output().expect("runs automat");
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    let n = |f: &str| report[f].as_f64().unwrap_or_else(|| panic!("missing {f} in {report}"));
+    for field in ["wape_model", "wape_seasonal_naive", "improvement", "fedavg_wape", "central_wape", "revenue_uplift"] {
+        n(field);
+    }
+    assert!(n("improvement") >= 0.20, "forecast goal: {report}");
+    assert!(n("fedavg_wape") <= 1.1 * n("central_wape"), "federated goal: {report}");
+    assert!(report["report_verify_gas"].as_u64().expect("gas") > 21_000);
+}

@@ -8,6 +8,7 @@
 
 pub mod chain;
 pub mod crosschain;
+pub mod oracle;
 pub mod purchase;
 
 /// Why a benchmark could not run.

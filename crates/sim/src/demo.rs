@@ -8,8 +8,9 @@
 //! when the link heals — the voucher pays once, the second sale is recorded unpaid. Then the cross-chain part
 //! ([`crate::crosschain`]): purchases between the chains over LayerZero v2 and Hyperlane, a vend failure refunded
 //! across chains, and a LayerZero outage with a timeout refund and a retry through Hyperlane. The report is read
-//! back from the chains, and the run fails if any invariant (escrow, receipts, settlement, minted ≤ locked) does
-//! not hold.
+//! back from the chains. Last the oracle part ([`crate::oracle`]): seven oracle nodes price a slot with the
+//! models, one lies (flagged), one equivocates (the feed freezes; the machine sells at the manual price). The
+//! run fails if any invariant (escrow, receipts, settlement, minted ≤ locked, oracle median) does not hold.
 
 use std::{
     path::{Path, PathBuf},
@@ -126,6 +127,12 @@ pub struct DemoReport {
     pub retries_via_alternate: u64,
     /// Largest `minted on other chains − locked at home` seen at any step (never positive).
     pub minted_minus_locked: i128,
+    /// Oracle reports the aggregator accepted.
+    pub oracle_reports: u64,
+    /// Manipulation attempts caught (outlier observations flagged, equivocations proven).
+    pub manipulations_detected: u64,
+    /// Purchases at the operator's manual price while a feed was frozen.
+    pub manual_fallbacks: u64,
     /// Whether every invariant held on every chain and across chains.
     pub invariants_hold: bool,
     /// `tokenURI` of the first receipt.
@@ -136,6 +143,8 @@ pub struct DemoReport {
     pub chains: Vec<ChainReport>,
     /// The cross-chain part in detail.
     pub crosschain: crate::crosschain::CrossChainReport,
+    /// The oracle part in detail.
+    pub oracle: crate::oracle::OracleReport,
 }
 
 type Link = Partitionable<EmbeddedClient>;
@@ -176,7 +185,7 @@ pub async fn run(config: &DemoConfig) -> Result<DemoReport> {
     };
     let devnet = Devnet::start(DevnetConfig::with_chains(config.chains))?;
     let chain_ids = devnet.chain_ids();
-    let progress = bar(config.progress, chain_ids.len() as u64 * STEPS + CROSSCHAIN_STEPS);
+    let progress = bar(config.progress, chain_ids.len() as u64 * STEPS + CROSSCHAIN_STEPS + ORACLE_STEPS);
     let mut report = DemoReport { invariants_hold: true, ..DemoReport::default() };
     for (index, chain_id) in chain_ids.iter().copied().enumerate() {
         progress.set_prefix(format!("chain {}", index + 1));
@@ -206,6 +215,12 @@ pub async fn run(config: &DemoConfig) -> Result<DemoReport> {
     report.minted_minus_locked = crosschain.minted_minus_locked;
     report.invariants_hold &= crosschain.invariants_hold;
     report.crosschain = crosschain;
+    let oracle = crate::oracle::run(&devnet, &root, &progress).await?;
+    report.oracle_reports = oracle.reports;
+    report.manipulations_detected = oracle.manipulations_detected;
+    report.manual_fallbacks = oracle.manual_fallbacks;
+    report.invariants_hold &= oracle.invariants_hold;
+    report.oracle = oracle;
     progress.finish_and_clear();
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(report)
@@ -215,6 +230,8 @@ pub async fn run(config: &DemoConfig) -> Result<DemoReport> {
 const STEPS: u64 = 7;
 /// Progress steps of the cross-chain part.
 const CROSSCHAIN_STEPS: u64 = 7;
+/// Progress steps of the oracle part.
+const ORACLE_STEPS: u64 = 4;
 
 const OPERATOR: usize = 1;
 const BUYERS: [usize; 4] = [3, 4, 5, 6];

@@ -7,6 +7,7 @@
 
 pub mod crosschain;
 pub mod demo;
+pub mod oracle;
 
 use automat_agent::AgentError;
 use automat_chain::ChainError;
