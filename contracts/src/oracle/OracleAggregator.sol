@@ -124,6 +124,9 @@ contract OracleAggregator is AccessControl, EIP712 {
 
     /// @notice Role of governance: sets the committee, creates and configures feeds, clears freezes.
     bytes32 public constant ORACLE_ADMIN_ROLE = keccak256("ORACLE_ADMIN_ROLE");
+    /// @notice How many rounds a report may skip (a stalled round is skipped; the bound keeps a leader from
+    ///         burning the round space).
+    uint64 public constant MAX_ROUND_SKIP = 16;
     /// @notice EIP-712 type hash of {Observation}.
     bytes32 public constant OBSERVATION_TYPEHASH =
         keccak256("Observation(bytes32 feedId,uint64 round,int256 value,uint64 observedAt)");
@@ -299,7 +302,9 @@ contract OracleAggregator is AccessControl, EIP712 {
 
     /// @notice Submits the report of round `round` of feed `feedId`. Anyone may submit it.
     /// @param feedId The feed.
-    /// @param round The round: exactly one more than the feed's last round.
+    /// @param round The round: after the feed's last round, by at most MAX_ROUND_SKIP more (a round whose
+    ///        observations aged out before anyone reported it is skipped: honest nodes never sign a second value
+    ///        for it, so a fresh report needs a fresh round).
     /// @param observations At least 2f + 1 signed observations, signers strictly ascending.
     /// @return accepted Whether the median became the feed's value (false: the report froze the feed).
     function submitReport(bytes32 feedId, uint64 round, SignedObservation[] calldata observations)
@@ -309,7 +314,7 @@ contract OracleAggregator is AccessControl, EIP712 {
         FeedState storage state = _stateOf(feedId);
         if (state.status == FeedStatus.Frozen) revert FeedIsFrozen(feedId);
         uint64 expected = state.round + 1;
-        if (round != expected) revert UnexpectedRound(feedId, round, expected);
+        if (round < expected || round - expected > MAX_ROUND_SKIP) revert UnexpectedRound(feedId, round, expected);
         uint256 needed = 2 * uint256(faultTolerance) + 1;
         if (observations.length < needed) revert InsufficientObservations(observations.length, needed);
 

@@ -85,13 +85,21 @@ impl<C: ChainClient> Committee<C> {
         &self.oracle
     }
 
-    /// One round of `feed`: every node observes `value(node index)`; the round's leader gathers what every peer
+    /// One round of `feed` (the aggregator's next round, or the first one after any round a node already
+    /// signed): every node observes `value(node index)`; the round's leader gathers what every peer
     /// was shown (peers relay what they received, so an equivocator's two values meet), proves any
     /// equivocation, and submits the report.
     pub async fn run_round(&self, feed: &FeedSpec, value: impl Fn(usize) -> I256) -> Result<RoundOutcome> {
         let domain = self.oracle.domain();
         let feed_id = feed.id();
-        let round = self.oracle.next_round(feed_id).await?;
+        // A round some node already signed without it being reported (its observations may have aged out) is
+        // skipped: honest nodes never sign a second value for it.
+        let mut round = self.oracle.next_round(feed_id).await?;
+        for node in &self.nodes {
+            if let Some(signed) = node.last_signed_round(feed_id)? {
+                round = round.max(signed + 1);
+            }
+        }
         let observed_at = self.oracle.client().block_timestamp().await?;
         let n = self.nodes.len();
         let leader = usize::try_from(round % n as u64).unwrap_or(0);

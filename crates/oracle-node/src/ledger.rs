@@ -51,6 +51,17 @@ impl Ledger {
         Ok(Some(SignedObservation { value, observedAt: entry.observed_at, signature: entry.signature.into() }))
     }
 
+    /// The highest round of `feed` this node signed, if any.
+    pub fn last_round(&self, feed: B256) -> Result<Option<u64>> {
+        let tx = self.db.begin_read().map_err(|e| err("begin", e))?;
+        let table = tx.open_table(SIGNED).map_err(|e| err("table", e))?;
+        let mut range = table.range((&feed.0, 0)..=(&feed.0, u64::MAX)).map_err(|e| err("range", e))?;
+        match range.next_back() {
+            Some(entry) => Ok(Some(entry.map_err(|e| err("read", e))?.0.value().1)),
+            None => Ok(None),
+        }
+    }
+
     /// Records `observation` for `round` of `feed`, unless one is recorded already; returns the one that stands
     /// (the earlier one if any). One durable transaction: check and write cannot be separated by a crash.
     pub fn record(&self, feed: B256, round: u64, observation: &SignedObservation) -> Result<SignedObservation> {

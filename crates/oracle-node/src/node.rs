@@ -44,6 +44,11 @@ impl OracleNode {
         self.key.address()
     }
 
+    /// The highest round of `feed` this node has signed.
+    pub fn last_signed_round(&self, feed: B256) -> Result<Option<u64>> {
+        self.ledger.last_round(feed)
+    }
+
     /// How it behaves.
     pub fn behaviour(&self) -> Behaviour {
         self.behaviour

@@ -4,7 +4,7 @@
 
 use alloy_primitives::I256;
 use alloy_signer_local::PrivateKeySigner;
-use automat_chain::{ChainClient, DEFAULT_MNEMONIC, signer_from_mnemonic};
+use automat_chain::{ChainClient, DEFAULT_MNEMONIC, DevnetControl, signer_from_mnemonic};
 use automat_contracts::oracle::{FeedConfig, FeedStatus, Oracle, deploy_oracle};
 use automat_devnet::{Devnet, DevnetConfig, EmbeddedClient};
 use automat_oracle_node::{Behaviour, Committee, FeedSpec, Ledger, OracleNode};
@@ -161,5 +161,34 @@ async fn daemons_exchange_observations_over_http_and_the_leader_reports() -> Tes
     assert_eq!(outcome.median, price(3_001_500));
     assert_eq!(oracle.latest(feed.id()).await?.value, price(3_001_500));
     let _ = stop.send(true);
+    Ok(())
+}
+
+/// After an equivocation froze the feed mid-round and governance cleared it, the committee reports again in a
+/// fresh round: the stalled round, which every honest node already signed, is skipped.
+#[tokio::test]
+async fn after_a_freeze_the_committee_moves_past_the_stalled_round() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (devnet, committee, feed) = committee(dir.path(), &[(5, Behaviour::Equivocate { bps: 300 })]).await?;
+    let stalled = committee.run_round(&feed, |_| price(2_000_000)).await?;
+    assert!(!stalled.equivocators.is_empty());
+    committee.oracle().clear_freeze(feed.id()).await?;
+    let aggregator = committee.oracle().address();
+    drop(committee);
+    let admin = devnet.dev_client(devnet.chain_ids()[0], 0)?;
+    admin.increase_time(3_601).await?;
+    admin.mine(1).await?;
+    let oracle = Oracle::new(admin, aggregator);
+    let nodes = keys()?
+        .into_iter()
+        .enumerate()
+        .map(|(i, key)| {
+            Ok(OracleNode::new(key, Ledger::open(dir.path().join(format!("node{i}.redb")))?, Behaviour::Honest))
+        })
+        .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
+    let honest = Committee::new(nodes, oracle, 2);
+    let outcome = honest.run_round(&feed, |_| price(2_000_000)).await?;
+    assert!(outcome.accepted);
+    assert_eq!(outcome.round, stalled.round + 1);
     Ok(())
 }

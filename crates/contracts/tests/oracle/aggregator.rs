@@ -546,8 +546,8 @@ async fn submit_report_refusals() {
     let report = fx.unanimous(1, NODES, PRICE).await;
     assert_revert(fx.submit_to(unknown, 1, report.clone()).await, OracleAggregator::FeedNotFound { feedId: unknown });
     assert_revert(
-        fx.submit(2, report.clone()).await,
-        OracleAggregator::UnexpectedRound { feedId: fx.feed, round: 2, expected: 1 },
+        fx.submit(18, report.clone()).await,
+        OracleAggregator::UnexpectedRound { feedId: fx.feed, round: 18, expected: 1 },
     );
     assert_revert(
         fx.submit(0, report.clone()).await,
@@ -757,4 +757,20 @@ async fn views_of_an_unknown_feed_revert() {
     );
     assert_eq!(fx.oracle.feed_proxy(fx.feed).await.expect("proxy"), fx.proxy);
     assert_eq!(fx.oracle.misbehaviour(Address::ZERO).await.expect("misbehaviour"), 0);
+}
+
+/// A round whose observations aged out before anyone reported it is skipped: the next report may name a later
+/// round (honest nodes never sign a second value for the stalled one), within MAX_ROUND_SKIP; an earlier round
+/// stays refused.
+#[tokio::test]
+async fn a_stalled_round_is_skipped_within_the_bound() {
+    let fx = OracleFixture::new().await;
+    let report = fx.unanimous(3, NODES, PRICE).await;
+    fx.submit(3, report).await.expect("round 3 skips the stalled rounds 1 and 2");
+    assert_eq!(fx.latest().await.value, int(PRICE));
+    let late = fx.unanimous(2, NODES, PRICE).await;
+    assert_revert(
+        fx.submit(2, late).await,
+        OracleAggregator::UnexpectedRound { feedId: fx.feed, round: 2, expected: 4 },
+    );
 }
