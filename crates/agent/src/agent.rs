@@ -96,6 +96,24 @@ pub struct SignedQuote {
     pub signature: Bytes,
 }
 
+/// Where a market price came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PriceSource {
+    /// The slot's oracle feed, active and fresh.
+    Oracle,
+    /// The operator's manual price: no feed is bound to the slot, or the feed is frozen (consensus override).
+    Manual,
+}
+
+/// The price the machine charges for a slot now, and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MarketPrice {
+    /// Token units.
+    pub price: u128,
+    /// Its source.
+    pub source: PriceSource,
+}
+
 /// What one poll did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PollReport {
@@ -256,6 +274,46 @@ impl<C: ChainClient, D: DispenseDriver> Agent<C, D> {
         let quote = Quote { machineId: machine_id, slot, price, expiry: now + self.config.quote_ttl, nonce };
         let signature = sign_typed(&self.key, &self.config.suite.domain(), &quote)?;
         Ok(SignedQuote { quote, signature })
+    }
+
+    /// The price of `slot` now: the aggregated oracle price when the Storefront binds the slot to a feed that is
+    /// active and fresh (the Storefront holds quotes to it); the operator's `manual_price` when no feed is bound or
+    /// the feed is frozen by a consensus override. A bound feed that is stale refuses: the Storefront would refuse
+    /// the quote too.
+    pub async fn market_price(&self, slot: u16, manual_price: u128) -> Result<MarketPrice> {
+        use automat_chain::ChainClientExt as _;
+        let client = self.vending.client();
+        let feed = client
+            .call_sol(
+                self.config.suite.storefront,
+                &automat_contracts::vending::Storefront::priceFeedOfCall { machineId: self.config.machine_id, slot },
+            )
+            .await?;
+        let manual = MarketPrice { price: manual_price, source: PriceSource::Manual };
+        if feed.aggregator == alloy_primitives::Address::ZERO {
+            return Ok(manual);
+        }
+        let latest = client
+            .call_sol(feed.aggregator, &automat_contracts::oracle::OracleAggregator::latestCall { feedId: feed.feedId })
+            .await?;
+        match automat_contracts::oracle::FeedStatus::from(latest.status) {
+            automat_contracts::oracle::FeedStatus::Frozen => Ok(manual),
+            _ => {
+                let now = client.block_timestamp().await?;
+                if latest.updatedAt == 0 || now.saturating_sub(latest.updatedAt) > u64::from(feed.maxAge) {
+                    return Err(AgentError::QuoteRefused(format!("slot {slot}'s oracle price is stale")));
+                }
+                let price = u128::try_from(latest.value)
+                    .map_err(|_| AgentError::QuoteRefused(format!("slot {slot}'s oracle price is not positive")))?;
+                Ok(MarketPrice { price, source: PriceSource::Oracle })
+            }
+        }
+    }
+
+    /// Signs a quote for one unit of `slot` at its [`market_price`](Self::market_price).
+    pub async fn quote_at_market(&self, slot: u16, manual_price: u128) -> Result<(SignedQuote, PriceSource)> {
+        let market = self.market_price(slot, manual_price).await?;
+        Ok((self.quote(slot, market.price).await?, market.source))
     }
 
     /// One round against the chain: picks up new orders, carries every unfinished order forward (vend, sign,

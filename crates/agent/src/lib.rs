@@ -22,7 +22,8 @@ use automat_contracts::vending::VendingError;
 use automat_store::StoreError;
 
 pub use agent::{
-    Agent, AgentConfig, AgentStatus, CrashPoint, OfflineSaleOutcome, PollReport, SignedQuote, sign_voucher,
+    Agent, AgentConfig, AgentStatus, CrashPoint, MarketPrice, OfflineSaleOutcome, PollReport, PriceSource, SignedQuote,
+    sign_voucher,
 };
 pub use driver::{DispenseDriver, DriverError, VendFailure, VendOutcome, VendRequest};
 pub use outbox::Outbox;

@@ -4,6 +4,9 @@
 //! (proven, the feed freezes: consensus override), the machine falls back to the operator's manual price, and
 //! governance clears the freeze.
 //!
+//! The machine's agent prices from the feed itself (`Agent::market_price`): the oracle's price while the feed is
+//! fresh, the operator's manual price while it is frozen.
+//!
 //! The slot's history is the synthetic generator's twelve weeks for one slot (as if imported from the
 //! machine's past), so the nodes fit elasticity and demand on real structure; every node computes the price
 //! itself.
@@ -12,7 +15,7 @@ use std::path::Path;
 
 use alloy_primitives::{I256, U256};
 use alloy_signer_local::PrivateKeySigner;
-use automat_agent::{Agent, AgentConfig, Behaviour as MachineBehaviour, SimulatedMachine, VendOdds};
+use automat_agent::{Agent, AgentConfig, Behaviour as MachineBehaviour, PriceSource, SimulatedMachine, VendOdds};
 use automat_chain::{ChainClient, DEFAULT_MNEMONIC, DevnetControl, signer_from_mnemonic};
 use automat_contracts::{
     oracle::{FeedConfig, FeedStatus, Oracle, deploy_oracle, set_price_feed},
@@ -136,7 +139,10 @@ pub async fn run(devnet: &Devnet, root: &Path, progress: &ProgressBar) -> Result
             Ok(_) => report.invariants_hold = false,
         }
     }
-    report.sales_at_oracle_price += u64::from(sell(&mut agent, &buyer, report.oracle_price).await?);
+    // The machine prices from its feed itself.
+    let market = agent.market_price(0, manual_price).await?;
+    report.invariants_hold &= market.source == PriceSource::Oracle && market.price == report.oracle_price;
+    report.sales_at_oracle_price += u64::from(sell(&mut agent, &buyer, market.price).await?);
     progress.inc(1);
 
     // Round 2: a liar, an hour later.
@@ -161,7 +167,9 @@ pub async fn run(devnet: &Devnet, root: &Path, progress: &ProgressBar) -> Result
     report.manipulations_detected += outcome.equivocators.len() as u64;
     let frozen = oracle.latest(feed.id()).await?;
     report.invariants_hold &= frozen.status == FeedStatus::Frozen && frozen.value == value;
-    if sell(&mut agent, &buyer, manual_price).await? {
+    let market = agent.market_price(0, manual_price).await?;
+    report.invariants_hold &= market.source == PriceSource::Manual && market.price == manual_price;
+    if sell(&mut agent, &buyer, market.price).await? {
         report.manual_fallbacks += 1;
     }
     // Governance clears the override (after removing the equivocator, in a real network); the committee reports
