@@ -77,6 +77,19 @@ impl Progress {
         tx.commit().map_err(|e| store_err("commit", e))
     }
 
+    /// Records `value` under `to` and removes `from`, in one durable transaction (a record that moves from one
+    /// prefix to another, e.g. out of a "pending" range once finished, is never lost nor seen twice).
+    pub fn move_to<T: Serialize>(&self, from: &str, to: &str, value: &T) -> Result<()> {
+        let bytes = serde_json::to_vec(value).map_err(|e| BridgeError::Progress(format!("encode {to}: {e}")))?;
+        let tx = self.db.begin_write().map_err(|e| store_err("begin", e))?;
+        {
+            let mut table = tx.open_table(MESSAGES).map_err(|e| store_err("table", e))?;
+            table.remove(from).map_err(|e| store_err("remove", e))?;
+            table.insert(to, bytes.as_slice()).map_err(|e| store_err("write", e))?;
+        }
+        tx.commit().map_err(|e| store_err("commit", e))
+    }
+
     /// Every recorded message whose key starts with `prefix`, in key order.
     pub fn scan<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<(String, T)>> {
         let tx = self.db.begin_read().map_err(|e| store_err("begin", e))?;
@@ -118,6 +131,9 @@ mod tests {
         }
         let p = Progress::open(&path)?;
         assert_eq!(p.cursor("dvn/1")?, Some(7));
+        p.move_to("msh/other", "done/other", &6u32)?;
+        assert_eq!(p.get::<u32>("msh/other")?, None);
+        assert_eq!(p.get::<u32>("done/other")?, Some(6));
         assert_eq!(p.get::<u32>("msg/1/a")?, Some(3));
         let scanned: Vec<(String, u32)> = p.scan("msg/1/")?;
         assert_eq!(scanned, vec![("msg/1/a".to_string(), 3), ("msg/1/b".to_string(), 4)]);

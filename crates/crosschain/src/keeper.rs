@@ -123,10 +123,17 @@ pub struct KeeperReport {
     pub errors: Vec<String>,
 }
 
+/// Purchases still pending: the only range a tick reads.
 const PURCHASE_PREFIX: &str = "purchase/";
+/// Purchases that ended, moved out of the pending range.
+const ENDED_PREFIX: &str = "ended/";
 
 fn purchase_key(src: u64, id: u64) -> String {
     format!("{PURCHASE_PREFIX}{src:020}/{id:020}")
+}
+
+fn ended_key(src: u64, id: u64) -> String {
+    format!("{ENDED_PREFIX}{src:020}/{id:020}")
 }
 
 /// The checkout keeper over a set of chains, each reached through its own client.
@@ -147,6 +154,13 @@ impl<C: ChainClient> CheckoutKeeper<C> {
 
     /// Every purchase the keeper has seen.
     pub fn purchases(&self) -> Result<Vec<TrackedPurchase>> {
+        let mut all: Vec<TrackedPurchase> = self.pending()?;
+        all.extend(self.progress.scan(ENDED_PREFIX)?.into_iter().map(|(_, p)| p));
+        all.sort_by_key(|p| (p.src_chain_id, p.purchase_id));
+        Ok(all)
+    }
+
+    fn pending(&self) -> Result<Vec<TrackedPurchase>> {
         Ok(self.progress.scan(PURCHASE_PREFIX)?.into_iter().map(|(_, p)| p).collect())
     }
 
@@ -167,16 +181,15 @@ impl<C: ChainClient> CheckoutKeeper<C> {
                 report.errors.push(format!("discover on {chain_id}: {e}"));
             }
         }
-        for purchase in self.purchases()? {
-            if purchase.ended.is_some() {
-                continue;
-            }
+        for purchase in self.pending()? {
             let key = purchase_key(purchase.src_chain_id, purchase.purchase_id);
             match self.advance(purchase, &mut report).await {
+                Ok(updated) if updated.ended.is_some() => {
+                    let done = ended_key(updated.src_chain_id, updated.purchase_id);
+                    self.progress.move_to(&key, &done, &updated)?;
+                }
                 Ok(updated) => {
-                    if updated.ended.is_none() {
-                        report.pending += 1;
-                    }
+                    report.pending += 1;
                     self.progress.put(&key, &updated)?;
                 }
                 Err(e) => {
@@ -236,7 +249,9 @@ impl<C: ChainClient> CheckoutKeeper<C> {
                 .data;
             let purchase_id: u64 = opened.purchaseId.saturating_to();
             let key = purchase_key(chain_id, purchase_id);
-            if self.progress.get::<TrackedPurchase>(&key)?.is_some() {
+            if self.progress.get::<TrackedPurchase>(&key)?.is_some()
+                || self.progress.get::<TrackedPurchase>(&ended_key(chain_id, purchase_id))?.is_some()
+            {
                 continue;
             }
             let tx = log.transaction_hash.ok_or_else(|| CrossChainError::Decode("log without transaction".into()))?;
