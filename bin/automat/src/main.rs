@@ -10,6 +10,7 @@ mod agent;
 mod demo;
 mod devnet;
 mod forecast;
+mod oracle;
 mod relayer;
 
 /// Autonomous crypto vending machines across EVM chains.
@@ -51,6 +52,15 @@ enum Command {
     /// Forecast hourly demand per machine slot from a sales CSV (`timestamp,machine,slot,units,price`) and
     /// backtest the model against the weekly seasonal-naive forecast on the end of that history.
     Forecast(forecast::ForecastArgs),
+    /// Run one oracle node against a chain by JSON-RPC URL: it learns from the Storefront's sales history,
+    /// observes the price, demand forecast and risk score of every slot of its machines, signs one value per
+    /// feed and round, serves its observations to its peers over HTTP and, in its turn, collects theirs and
+    /// submits the report (taking over a round its leader left stalled).
+    Oracle(oracle::OracleArgs),
+    /// Deploy (or reuse) an OracleAggregator, set its committee, create the price, forecast and risk feeds of
+    /// every slot of the given machines and, with the operator's key, bind the slots' quotes to their price
+    /// feeds on the Storefront; prints the feeds as JSON.
+    OracleSetup(oracle::OracleSetupArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +83,9 @@ struct OracleBenchArgs {
     /// Generator seeds 0..N; every model figure is the mean over them.
     #[arg(long, default_value_t = 10)]
     seeds: u64,
+    /// Unit cost as a fraction of the list price in the pricing replay (the optimiser maximises profit).
+    #[arg(long, default_value_t = automat_oracle::pricing::PolicySettings::default().unit_cost_ratio)]
+    unit_cost_ratio: f64,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -147,11 +160,13 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Crosschain { command } => relayer::run_crosschain(command).await,
         Command::Relayer(args) => relayer::run_relayer(args).await,
         Command::Forecast(args) => forecast::run(args),
+        Command::Oracle(args) => oracle::run(args).await,
+        Command::OracleSetup(args) => oracle::setup(args).await,
     }
 }
 
 async fn bench_oracle(args: OracleBenchArgs) -> Result<()> {
-    let config = automat_bench::oracle::OracleBenchConfig { seeds: args.seeds };
+    let config = automat_bench::oracle::OracleBenchConfig { seeds: args.seeds, unit_cost_ratio: args.unit_cost_ratio };
     let r = automat_bench::oracle::run(&config).await.wrap_err("oracle benchmark failed")?;
     if args.json {
         println!("{}", serde_json::to_string(&r)?);

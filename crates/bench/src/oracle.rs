@@ -31,11 +31,13 @@ use crate::{BenchError, Result};
 pub struct OracleBenchConfig {
     /// Generator seeds `0..seeds`; every model figure is the mean over them.
     pub seeds: u64,
+    /// Unit cost as a fraction of the list price in the pricing replay.
+    pub unit_cost_ratio: f64,
 }
 
 impl Default for OracleBenchConfig {
     fn default() -> Self {
-        Self { seeds: 10 }
+        Self { seeds: 10, unit_cost_ratio: PolicySettings::default().unit_cost_ratio }
     }
 }
 
@@ -44,6 +46,8 @@ impl Default for OracleBenchConfig {
 pub struct OracleBenchReport {
     /// Generator seeds `0..seeds` (figures are means over them).
     pub seeds: u64,
+    /// Unit cost as a fraction of the list price in the pricing replay.
+    pub unit_cost_ratio: f64,
     /// Slots (series) evaluated per seed.
     pub series: usize,
     /// WAPE of the seasonal model on the held-out weeks.
@@ -91,8 +95,8 @@ pub async fn run(config: &OracleBenchConfig) -> Result<OracleBenchReport> {
             .map_err(|e| invalid("backtest", e))?;
         let fed = federated::compare(&dataset, held_out, federated::FederatedConfig::default())
             .map_err(|e| invalid("federated", e))?;
-        let pricing = compare_policies(&demand, &dataset, &PolicySettings { seed, ..PolicySettings::default() })
-            .map_err(|e| invalid("pricing", e))?;
+        let settings = PolicySettings { seed, unit_cost_ratio: config.unit_cost_ratio, ..PolicySettings::default() };
+        let pricing = compare_policies(&demand, &dataset, &settings).map_err(|e| invalid("pricing", e))?;
         series = forecast.series;
         for (sum, value) in sums.iter_mut().zip([
             forecast.wape_model,
@@ -121,6 +125,7 @@ pub async fn run(config: &OracleBenchConfig) -> Result<OracleBenchReport> {
 
     Ok(OracleBenchReport {
         seeds: config.seeds,
+        unit_cost_ratio: config.unit_cost_ratio,
         series,
         wape_model: mean(0),
         wape_seasonal_naive: mean(1),

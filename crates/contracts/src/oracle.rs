@@ -175,6 +175,46 @@ impl FeedConfig {
             decimals,
         }
     }
+
+    /// A demand-forecast feed (expected units over the next 24 hours, in `decimals` decimals) between 0 and
+    /// `max`. Forecasts move with the time of day and the week, so a report is due on a 10 % move (or every 6
+    /// hours), a move over 50 % in one report, or past 100 % of the drift anchor within a day, needs a
+    /// supermajority; observations more than 10 % from the median are flagged.
+    pub fn forecast(decimals: u8, max: i128) -> Self {
+        Self {
+            minValue: I192::ZERO,
+            deviationThresholdBps: 1_000,
+            maxDeviationBps: 5_000,
+            outlierBps: 1_000,
+            maxDriftBps: 10_000,
+            maxValue: I192::try_from(max).expect("i128 fits int192"),
+            heartbeat: 6 * 3_600,
+            maxObservationAge: 300,
+            driftWindow: 86_400,
+            kind: FeedKind::Forecast as u8,
+            decimals,
+        }
+    }
+
+    /// A risk feed: a probability in `decimals` decimals (`10^decimals` is certainty), between 0 and 1. Due
+    /// on a 5 % relative move (or daily); moves over 50 % in one report, or past 100 % of the drift anchor
+    /// within a day, need a supermajority; observations more than 5 % from the median are flagged.
+    pub fn risk(decimals: u8) -> Self {
+        let one = 10i128.pow(u32::from(decimals));
+        Self {
+            minValue: I192::ZERO,
+            deviationThresholdBps: 500,
+            maxDeviationBps: 5_000,
+            outlierBps: 500,
+            maxDriftBps: 10_000,
+            maxValue: I192::try_from(one).expect("10^decimals fits int192"),
+            heartbeat: 86_400,
+            maxObservationAge: 300,
+            driftWindow: 86_400,
+            kind: FeedKind::Risk as u8,
+            decimals,
+        }
+    }
 }
 
 /// Deploys an `OracleAggregator` administered by `admin` (who also gets ORACLE_ADMIN_ROLE) with `client`.
@@ -360,6 +400,12 @@ impl<C: ChainClient> Oracle<C> {
     /// A feed's `AggregatorV3Interface` address.
     pub async fn feed_proxy(&self, feed: B256) -> Result<Address> {
         Ok(self.client.call_sol(self.address, &OracleAggregator::feedProxyCall { feedId: feed }).await?)
+    }
+
+    /// The committee: its signers (in the order they were registered) and the number of faults it tolerates.
+    pub async fn committee(&self) -> Result<(Vec<Address>, u8)> {
+        let r = self.client.call_sol(self.address, &OracleAggregator::committeeCall {}).await?;
+        Ok((r.signers, r.f))
     }
 
     /// How often `signer` was flagged or caught equivocating.

@@ -114,12 +114,13 @@ impl<C: ChainClient> Committee<C> {
                 }
             }
         }
-        report(&self.oracle, &domain, feed, round, self.nodes[leader].address(), seen, self.f).await
+        report(&self.oracle, &domain, feed, round, self.nodes[leader].address(), seen, self.f, 0).await
     }
 }
 
 /// The leader's part of a round: from every signer's observations as seen, proves equivocations and submits
-/// the report of the rest.
+/// the report of the rest (leaving out observations made before `oldest`).
+#[allow(clippy::too_many_arguments)]
 async fn report<C: ChainClient>(
     oracle: &Oracle<C>,
     domain: &Eip712Domain,
@@ -128,6 +129,7 @@ async fn report<C: ChainClient>(
     leader: Address,
     seen: BTreeMap<Address, Vec<SignedObservation>>,
     f: usize,
+    oldest: u64,
 ) -> Result<RoundOutcome> {
     let feed_id = feed.id();
     let mut equivocators = Vec::new();
@@ -137,7 +139,11 @@ async fn report<C: ChainClient>(
             versions.iter().filter(|v| verify(domain, feed_id, round, v, signer)).collect();
         match values.as_slice() {
             [] => {}
-            [one] => single.push((signer, (*one).clone())),
+            [one] => {
+                if one.observedAt >= oldest {
+                    single.push((signer, (*one).clone()));
+                }
+            }
             [a, b, ..] => {
                 oracle.report_equivocation(feed_id, round, (*a).clone(), (*b).clone()).await?;
                 equivocators.push(signer);
@@ -328,6 +334,10 @@ impl PeerClient {
                 Err(e) => tracing::warn!(peer, error = %e, "peer observation unavailable"),
             }
         }
-        report(oracle, &own.domain, feed, round, own.node.address(), seen, f).await
+        // An observation signed for this round earlier (for a leader whose report never landed) may be too old
+        // for the aggregator now; one such would revert the whole report, so it is left out.
+        let max_age = u64::from(oracle.feed_config(feed_id).await?.maxObservationAge);
+        let oldest = oracle.client().block_timestamp().await?.saturating_sub(max_age);
+        report(oracle, &own.domain, feed, round, own.node.address(), seen, f, oldest).await
     }
 }

@@ -13,17 +13,24 @@
 //! aggregator's rules, not the honest nodes' trust, are what stop it.
 #![forbid(unsafe_code)]
 
+pub mod daemon;
 pub mod exchange;
 pub mod feed;
+pub mod history;
 pub mod ledger;
 pub mod node;
 pub mod observe;
+pub mod observer;
+pub mod replay;
 
+pub use daemon::{Daemon, FeedAction};
 pub use exchange::{Committee, ExchangeError, PeerClient, RoundOutcome, serve};
 pub use feed::FeedSpec;
+pub use history::ChainHistory;
 pub use ledger::Ledger;
 pub use node::{Behaviour, OracleNode};
-pub use observe::{SlotState, model_price, to_fixed};
+pub use observe::{SlotState, decide_price, fit_each_item, model_price, to_fixed};
+pub use observer::{Observer, ObserverConfig};
 
 use automat_chain::ChainError;
 
@@ -51,6 +58,9 @@ pub enum NodeError {
     /// Exchanging observations failed.
     #[error(transparent)]
     Exchange(#[from] ExchangeError),
+    /// The node's signer is not in the aggregator's committee.
+    #[error("signer {0} is not in the aggregator's committee")]
+    NotInCommittee(alloy_primitives::Address),
     /// Not enough observations for a report.
     #[error("round {round} of {feed}: {have} observations, {need} needed")]
     NoQuorum {

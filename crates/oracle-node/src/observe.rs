@@ -2,7 +2,7 @@
 
 use automat_oracle::{
     data::Series,
-    pricing::{PriceBand, PricingInput, fit_items, optimal_price},
+    pricing::{ItemDemand, PriceBand, PricingInput, fit_items, optimal_price},
 };
 
 use crate::{NodeError, Result};
@@ -31,6 +31,11 @@ pub fn model_price(history: &[Series], machine: u64, slot: u16, state: &SlotStat
         .iter()
         .find_map(|d| d.group_of(machine, slot).map(|g| (d, g)))
         .ok_or_else(|| NodeError::Model(format!("no history for machine {machine} slot {slot}")))?;
+    decide_price(item, group, state)
+}
+
+/// The profit-maximising price of group `group` of a fitted item model now (see [`model_price`]).
+pub fn decide_price(item: &ItemDemand, group: usize, state: &SlotState) -> Result<f64> {
     let reference_price = item.model.reference_price(group).map_err(|e| NodeError::Model(e.to_string()))?;
     let forecast = (0..state.hours_to_restock.max(1) as u64)
         .map(|h| item.model.rate(group, state.hour + h, reference_price))
@@ -47,6 +52,34 @@ pub fn model_price(history: &[Series], machine: u64, slot: u16, state: &SlotStat
     })
     .map_err(|e| NodeError::Model(e.to_string()))?;
     Ok(decision.price)
+}
+
+/// One item's fit: its model, or the `(machine, slot)`s it covers and why it could not be fitted.
+pub type ItemFit = std::result::Result<ItemDemand, (Vec<(u64, u16)>, String)>;
+
+/// Fits one demand model per item, each on its own (one item without price variation yet does not keep the
+/// others from a model): series tagged with the same item are pooled, untagged series stand alone.
+pub fn fit_each_item(history: &[Series]) -> Vec<ItemFit> {
+    let mut groups: std::collections::BTreeMap<Option<u32>, Vec<Series>> = std::collections::BTreeMap::new();
+    let mut alone = Vec::new();
+    for s in history {
+        match s.item {
+            Some(item) => groups.entry(Some(item)).or_default().push(s.clone()),
+            None => alone.push(vec![s.clone()]),
+        }
+    }
+    groups
+        .into_values()
+        .chain(alone)
+        .map(|members| {
+            let slots = members.iter().map(|s| (s.machine, s.slot)).collect::<Vec<_>>();
+            match fit_items(&members) {
+                Ok(mut fitted) if fitted.len() == 1 => Ok(fitted.remove(0)),
+                Ok(_) => Err((slots, "expected one item".to_owned())),
+                Err(e) => Err((slots, e.to_string())),
+            }
+        })
+        .collect()
 }
 
 /// A price in currency units as the token's fixed point with `decimals` decimals (rounded to the nearest unit).
