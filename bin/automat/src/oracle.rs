@@ -56,7 +56,7 @@ pub(crate) struct OracleArgs {
     #[arg(long, default_value_t = 10_000)]
     patience_ms: u64,
     /// Unit cost as a fraction of the reference price (the price maximises profit).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = automat_oracle::pricing::TYPICAL_UNIT_COST_RATIO)]
     unit_cost_ratio: f64,
     /// Hours between restocks (the price plans the stock over one interval).
     #[arg(long, default_value_t = 72)]

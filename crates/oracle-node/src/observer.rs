@@ -31,7 +31,7 @@ use automat_contracts::{
 use automat_oracle::{
     data::Series,
     forecast::{Forecaster, MstlEts},
-    pricing::{ItemDemand, PriceBand},
+    pricing::{ItemDemand, PriceBand, TYPICAL_UNIT_COST_RATIO},
     risk::RiskModel,
 };
 
@@ -57,9 +57,10 @@ pub struct ObserverConfig {
 }
 
 impl Default for ObserverConfig {
-    /// Unit cost half the reference price, restocks every 72 hours, a 24-hour forecast.
+    /// Unit cost a third of the reference price ([`TYPICAL_UNIT_COST_RATIO`]), restocks every 72 hours, a
+    /// 24-hour forecast.
     fn default() -> Self {
-        Self { unit_cost_ratio: 0.5, restock_interval_hours: 72, forecast_hours: 24 }
+        Self { unit_cost_ratio: TYPICAL_UNIT_COST_RATIO, restock_interval_hours: 72, forecast_hours: 24 }
     }
 }
 

@@ -13,7 +13,10 @@
 //! gives the same data. All "uniform in `(a, b)`" draws below are independent draws from `U[a, b]`.
 //!
 //! **Catalogue.** `items` products; product `i` has a reference price `p̄_i ~ U(reference_price)` and a
-//! constant price elasticity `ε_i ~ U(elasticity)` (negative: demand falls as price rises).
+//! constant price elasticity `ε_i ~ U(elasticity)` (negative: demand falls as price rises), and is perishable
+//! (fresh food) with probability `perishable_share` (drawn from a stream of its own, so the share changes no
+//! other draw): whatever is left of a perishable product in a slot at its restock is discarded and replaced.
+//! Sales do not depend on it (the slot is refilled to its capacity either way); what is lost does.
 //!
 //! **Machines.** Machine `m` (numbered `0..machines`) stands at location `locations[m mod len]`
 //! ([`Location`]: office, station, school or gym), which fixes its daily and weekly profile, and is restocked
@@ -246,12 +249,15 @@ pub struct DemandConfig {
     pub restock_interval_hours: u32,
     /// Bounds of a slot's capacity cover: capacity ÷ mean demand between restocks.
     pub capacity_cover: (f64, f64),
+    /// Probability that a product is perishable (fresh food: whatever is left at a restock is discarded).
+    #[serde(default)]
+    pub perishable_share: f64,
 }
 
 impl Default for DemandConfig {
     /// Four machines (one per location type) with six slots, twelve weeks of hourly data, busy slots
     /// (0.5–3 units an hour), moderate noise, occasional promotions and price experiments, restocks every
-    /// three days with some slots sized too small.
+    /// three days with some slots sized too small, and products perishable with probability 0.3 (fresh food).
     fn default() -> Self {
         Self {
             seed: 0,
@@ -273,6 +279,7 @@ impl Default for DemandConfig {
             dispersion: 8.0,
             restock_interval_hours: 72,
             capacity_cover: (0.9, 2.0),
+            perishable_share: 0.3,
         }
     }
 }
@@ -304,7 +311,11 @@ impl DemandConfig {
         if self.locations.is_empty() {
             return bad("locations is empty".into());
         }
-        for (name, p) in [("price_experiment_rate", self.price_experiment_rate), ("promo_rate", self.promo_rate)] {
+        for (name, p) in [
+            ("price_experiment_rate", self.price_experiment_rate),
+            ("promo_rate", self.promo_rate),
+            ("perishable_share", self.perishable_share),
+        ] {
             if !(0.0..=1.0).contains(&p) {
                 return bad(format!("{name} = {p} is not a probability"));
             }
@@ -337,6 +348,9 @@ pub struct Item {
     pub reference_price: f64,
     /// True constant price elasticity `ε` (negative).
     pub elasticity: f64,
+    /// Fresh food: the units left in a slot at its restock are discarded and replaced.
+    #[serde(default)]
+    pub perishable: bool,
 }
 
 /// The true parameters a synthetic series was drawn with (absent for real history).
@@ -356,6 +370,9 @@ pub struct SeriesTruth {
     pub restock_interval_hours: u32,
     /// Unix hour of the first restock after the start.
     pub first_restock: u64,
+    /// Whether the product is perishable (units left at a restock are discarded).
+    #[serde(default)]
+    pub perishable: bool,
 }
 
 /// One hour of one slot.
@@ -511,11 +528,14 @@ impl Dataset {
 pub fn generate(config: &DemandConfig) -> Result<Dataset, DataError> {
     config.validate()?;
     let mut rng = StdRng::seed_from_u64(config.seed);
+    // Perishability comes from its own stream, so adding it left every other draw of a seed unchanged.
+    let mut fresh = StdRng::seed_from_u64(config.seed ^ 0x6672_6573_685F_666F);
     let items: Vec<Item> = (0..config.items)
         .map(|id| Item {
             id,
             reference_price: uniform(&mut rng, config.reference_price),
             elasticity: uniform(&mut rng, config.elasticity),
+            perishable: fresh.random_bool(config.perishable_share),
         })
         .collect();
     let start_hour = config.start / 3600;
@@ -543,6 +563,7 @@ pub fn generate(config: &DemandConfig) -> Result<Dataset, DataError> {
                 capacity,
                 restock_interval_hours: config.restock_interval_hours,
                 first_restock,
+                perishable: item.perishable,
             };
             // Each series has its own stream so that its noise does not depend on the other series.
             let stream = config.seed ^ (u64::from(machine) << 20 | u64::from(slot)).wrapping_mul(0x9E37_79B9_7F4A_7C15);

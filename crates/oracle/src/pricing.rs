@@ -48,7 +48,8 @@
 //! 2. if `D(p*) > S` the slot would sell out cheaply: the price is raised to `p_S`, the price at which demand
 //!    until the restock equals the stock (`D(p_S) = S`), since below `p_S` every unit sells anyway and a
 //!    higher price only adds margin;
-//! 3. if the stock expires before the restock, units unsold at expiry are lost and their cost is sunk, so the
+//! 3. if the stock expires before the restock (or at it: perishable stock the restock discards), units unsold
+//!    at expiry are lost and their cost is sunk, so the
 //!    effective unit cost is 0 over the horizon up to expiry: the price is lowered to `p_S` for that horizon
 //!    (sell exactly the stock by expiry at the highest price that does so) — for inelastic demand
 //!    (`β ≥ −1`) revenue still rises with the price, so the band maximum stays;
@@ -68,15 +69,16 @@
 //! - **fixed**: always the list price (the generator's reference price `p̄`);
 //! - **optimised**: [`optimal_price`] re-decided every hour from what the machine knows — the item's
 //!   estimated elasticity, the model's forecast at its reference price until the next restock (promotions
-//!   are not forecast), the current stock and the restock schedule;
+//!   are not forecast), the current stock, the restock schedule and whether the product is perishable (its
+//!   stock then expires at the restock);
 //! - **oracle**: the same rule with the true elasticity and the true hourly rates (promotions included), the
 //!   bound that better estimation could reach.
 //!
 //! All policies see the same demand noise per slot and hour (one random stream per seed, slot and hour).
 //! Unit cost and band are fractions of the list price ([`PolicySettings`]). Reported per policy: units,
-//! revenue, profit (revenue minus unit cost of the units sold: stock left over keeps its cost, since the
-//! restock only tops the slot up) and stock-out hours; and the relative uplifts of revenue and profit over
-//! the fixed price.
+//! revenue, profit (revenue minus unit cost of the units sold and of the perishable units discarded at
+//! restocks: other stock left over keeps its cost, since the restock only tops the slot up), stock-out hours
+//! and units wasted; and the relative uplifts of revenue and profit over the fixed price.
 
 use std::collections::BTreeMap;
 
@@ -584,8 +586,9 @@ pub struct PricingInput<'a> {
     pub band: PriceBand,
     /// Units left in the slot.
     pub stock: u32,
-    /// Hours until the stock in the slot expires, if it does; units unsold by then are lost. Expiry at or
-    /// after the restock is ignored (the restock then comes first).
+    /// Hours until the stock in the slot expires, if it does; units unsold by then are lost. Expiry at the
+    /// restock (`forecast.len()`) is perishable stock the restock discards; expiry after it is ignored (the
+    /// restock comes first and the units are kept).
     pub expires_in_hours: Option<usize>,
 }
 
@@ -649,7 +652,7 @@ pub fn optimal_price(input: &PricingInput<'_>) -> Result<PriceDecision, PricingE
     if forecast.iter().any(|f| !(f.is_finite() && *f >= 0.0)) {
         return Err(PricingError::InvalidInput("forecast must be finite and ≥ 0"));
     }
-    let expiring = expires_in_hours.is_some_and(|e| e < forecast.len());
+    let expiring = expires_in_hours.is_some_and(|e| e <= forecast.len());
     let horizon = if expiring { expires_in_hours.unwrap_or(0) } else { forecast.len() };
     let demand_at_reference: f64 = forecast[..horizon].iter().sum();
     let stock_units = f64::from(stock);
@@ -708,6 +711,12 @@ pub fn true_rate(config: &DemandConfig, series: &Series, hour: u64, price: f64, 
     )
 }
 
+/// Unit cost as a share of the selling price assumed by default: snack and drink vending typically buys a
+/// product for about a third of what the machine sells it for (gross margins of 60–70 %). The benchmark's
+/// revenue uplift depends on it (a profit-maximising price rises with the cost); `automat bench oracle
+/// --unit-cost-ratio` measures other costs.
+pub const TYPICAL_UNIT_COST_RATIO: f64 = 1.0 / 3.0;
+
 /// Settings of the policy benchmark [`compare_policies`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PolicySettings {
@@ -722,9 +731,10 @@ pub struct PolicySettings {
 }
 
 impl Default for PolicySettings {
-    /// Two weeks held out, unit cost half the list price, a band of 70 %–130 % of the list price.
+    /// Two weeks held out, unit cost a third of the list price ([`TYPICAL_UNIT_COST_RATIO`]), a band of
+    /// 70 %–130 % of the list price.
     fn default() -> Self {
-        Self { held_out_hours: 2 * HOURS_PER_WEEK, unit_cost_ratio: 0.5, band: (0.7, 1.3), seed: 0 }
+        Self { held_out_hours: 2 * HOURS_PER_WEEK, unit_cost_ratio: TYPICAL_UNIT_COST_RATIO, band: (0.7, 1.3), seed: 0 }
     }
 }
 
@@ -735,10 +745,12 @@ pub struct PolicyOutcome {
     pub units: u64,
     /// Revenue: Σ price × units sold.
     pub revenue: f64,
-    /// Profit: Σ (price − unit cost) × units sold.
+    /// Profit: Σ (price − unit cost) × units sold − unit cost × perishable units discarded.
     pub profit: f64,
     /// Slot-hours in which demand exceeded the stock.
     pub stockout_hours: u64,
+    /// Perishable units discarded at restocks.
+    pub wasted: u64,
     /// Mean price charged, weighted by units sold, relative to the list price.
     pub mean_price_ratio: f64,
 }
@@ -771,6 +783,7 @@ struct Replay {
     revenue: f64,
     profit: f64,
     stockouts: u64,
+    wasted: u64,
     list_revenue: f64,
 }
 
@@ -834,9 +847,14 @@ pub fn compare_policies(
 
         let replay = |policy: &mut dyn FnMut(u64, u32) -> Result<f64, PricingError>| -> Result<Replay, PricingError> {
             let mut stock = start_stock;
-            let mut out = Replay { units: 0, revenue: 0.0, profit: 0.0, stockouts: 0, list_revenue: 0.0 };
+            let mut out = Replay { units: 0, revenue: 0.0, profit: 0.0, stockouts: 0, wasted: 0, list_revenue: 0.0 };
             for h in &series.hours {
                 if is_restock(h.t) {
+                    if truth.perishable {
+                        // Fresh food left at the restock is discarded: its cost is lost.
+                        out.wasted += u64::from(stock);
+                        out.profit -= cost * f64::from(stock);
+                    }
                     stock = truth.capacity;
                 }
                 let price = policy(h.t, stock)?;
@@ -887,7 +905,8 @@ pub fn compare_policies(
                 unit_cost: cost,
                 band,
                 stock,
-                expires_in_hours: None,
+                // Perishable stock is discarded at the restock: it expires at the end of the window.
+                expires_in_hours: truth.perishable.then_some(to - from),
             })?;
             Ok(decision.price)
         };
@@ -905,6 +924,7 @@ pub fn compare_policies(
             revenue,
             profit: runs.iter().map(|r| r.profit).sum(),
             stockout_hours: runs.iter().map(|r| r.stockouts).sum(),
+            wasted: runs.iter().map(|r| r.wasted).sum(),
             mean_price_ratio: if list_revenue > 0.0 { revenue / list_revenue } else { 1.0 },
         }
     };
