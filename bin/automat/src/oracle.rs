@@ -9,11 +9,11 @@ use automat_chain::{ChainClient, ChainClientExt};
 use automat_chain_rpc::RpcClient;
 use automat_contracts::{
     oracle::{FeedConfig, FeedKind, Oracle, deploy_oracle, set_price_feed},
-    vending::{PaymentToken, Storefront, Vending},
+    vending::{PaymentToken, Storefront, SuiteAddresses, Vending},
 };
 use automat_oracle_node::{
-    Behaviour, Daemon, FeedAction, FeedSpec, Ledger, NodeError, Observer, ObserverConfig, OracleNode,
-    exchange::ServeState, history::suite_of, observer::VALUE_DECIMALS, serve,
+    Behaviour, Daemon, FeedAction, FeedSpec, Ledger, Observer, ObserverConfig, OracleNode, exchange::ServeState,
+    history::suite_of, observer::VALUE_DECIMALS, serve,
 };
 use clap::Args;
 use eyre::{Result, WrapErr, bail, eyre};
@@ -91,6 +91,21 @@ async fn feeds_of<C: ChainClient>(vending: &Vending<C>, machines: &[u64]) -> Res
     Ok(feeds)
 }
 
+/// The chain by `url` as `key`, the Storefront's suite and the feeds of `machines`.
+async fn connect(
+    url: &str,
+    key: PrivateKeySigner,
+    storefront: Address,
+    machines: &[u64],
+) -> Result<(RpcClient, SuiteAddresses, Vending<RpcClient>, Vec<FeedSpec>)> {
+    let client = RpcClient::connect(url, key).await.wrap_err_with(|| format!("connecting to {url}"))?;
+    automat_contracts::register_all_errors(&client)?;
+    let suite = suite_of(&client, storefront).await.wrap_err("reading the Storefront")?;
+    let vending = Vending::new(client.clone(), suite);
+    let feeds = feeds_of(&vending, machines).await?;
+    Ok((client, suite, vending, feeds))
+}
+
 pub(crate) async fn run(args: OracleArgs) -> Result<()> {
     if !(args.unit_cost_ratio.is_finite() && args.unit_cost_ratio >= 0.0) {
         bail!("--unit-cost-ratio must be a number ≥ 0");
@@ -100,13 +115,7 @@ pub(crate) async fn run(args: OracleArgs) -> Result<()> {
         Some(text) => key(text, "AUTOMAT_SENDER_KEY")?,
         None => oracle_key.clone(),
     };
-    let client = RpcClient::connect(&args.rpc_url, sender_key)
-        .await
-        .wrap_err_with(|| format!("connecting to {}", args.rpc_url))?;
-    automat_contracts::register_all_errors(&client)?;
-    let suite = suite_of(&client, args.storefront).await.wrap_err("reading the Storefront")?;
-    let vending = Vending::new(client.clone(), suite);
-    let feeds = feeds_of(&vending, &args.machine_ids).await?;
+    let (client, suite, _, feeds) = connect(&args.rpc_url, sender_key, args.storefront, &args.machine_ids).await?;
     let oracle = Oracle::new(client.clone(), args.aggregator);
     let (committee, f) = oracle.committee().await.wrap_err("reading the aggregator's committee")?;
     if !committee.contains(&oracle_key.address()) {
@@ -121,18 +130,7 @@ pub(crate) async fn run(args: OracleArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data_dir).wrap_err_with(|| format!("creating {}", args.data_dir.display()))?;
     let ledger = Ledger::open(args.data_dir.join("ledger.redb")).wrap_err("opening the ledger")?;
     let node = OracleNode::new(oracle_key.clone(), ledger, Behaviour::Honest);
-    let values = observer.values();
-    let state = Arc::new(ServeState {
-        node,
-        domain: oracle.domain(),
-        observe: Box::new(move |feed| {
-            values
-                .read()
-                .ok()
-                .and_then(|v| v.get(&feed).copied())
-                .ok_or_else(|| NodeError::Model(format!("no value for feed {feed}")))
-        }),
-    });
+    let state = Arc::new(ServeState::from_values(node, oracle.domain(), observer.values()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut serve_stop = stop_rx.clone();
     let local = serve(Arc::clone(&state), args.listen, async move {
@@ -250,13 +248,7 @@ struct SetupReport {
 pub(crate) async fn setup(args: OracleSetupArgs) -> Result<()> {
     let admin_key = key(&args.admin_key, "AUTOMAT_ADMIN_KEY")?;
     let admin = admin_key.address();
-    let client = RpcClient::connect(&args.rpc_url, admin_key)
-        .await
-        .wrap_err_with(|| format!("connecting to {}", args.rpc_url))?;
-    automat_contracts::register_all_errors(&client)?;
-    let suite = suite_of(&client, args.storefront).await.wrap_err("reading the Storefront")?;
-    let vending = Vending::new(client.clone(), suite);
-    let feeds = feeds_of(&vending, &args.machine_ids).await?;
+    let (client, suite, vending, feeds) = connect(&args.rpc_url, admin_key, args.storefront, &args.machine_ids).await?;
     let aggregator = match args.aggregator {
         Some(a) => a,
         None => deploy_oracle(&client, admin).await.wrap_err("deploying the OracleAggregator")?,

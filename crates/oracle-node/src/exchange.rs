@@ -227,6 +227,24 @@ pub struct ServeState {
     pub observe: Box<dyn Fn(B256) -> Result<(I256, u64)> + Send + Sync>,
 }
 
+impl ServeState {
+    /// A node answering from the values an [`Observer`](crate::Observer) computed at its last refresh
+    /// ([`Observer::values`](crate::Observer::values)); a feed without a value is refused.
+    pub fn from_values(node: OracleNode, domain: Eip712Domain, values: crate::observer::SharedValues) -> Self {
+        Self {
+            node,
+            domain,
+            observe: Box::new(move |feed| {
+                values
+                    .read()
+                    .ok()
+                    .and_then(|v| v.get(&feed).copied())
+                    .ok_or_else(|| NodeError::Model(format!("no value for feed {feed}")))
+            }),
+        }
+    }
+}
+
 impl std::fmt::Debug for ServeState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServeState").field("node", &self.node).finish_non_exhaustive()

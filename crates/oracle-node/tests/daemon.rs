@@ -18,7 +18,7 @@ use automat_oracle::{
     pricing::{fit_items, true_rate},
 };
 use automat_oracle_node::{
-    Behaviour, Daemon, FeedAction, FeedSpec, Ledger, NodeError, Observer, ObserverConfig, OracleNode,
+    Behaviour, Daemon, FeedAction, FeedSpec, Ledger, Observer, ObserverConfig, OracleNode,
     exchange::ServeState,
     history::Outcome,
     observer::VALUE_DECIMALS,
@@ -192,17 +192,7 @@ async fn models_learn_from_storefront_history_and_four_daemons_report_every_feed
         let observer = Observer::new(&world.admin, world.suite, feeds.clone(), ObserverConfig::default()).await?;
         let values = observer.values();
         let node = OracleNode::new(key.clone(), Ledger::open(dir.path().join(format!("{i}.redb")))?, Behaviour::Honest);
-        let state = Arc::new(ServeState {
-            node,
-            domain: admin_oracle.domain(),
-            observe: Box::new(move |feed| {
-                values
-                    .read()
-                    .ok()
-                    .and_then(|v| v.get(&feed).copied())
-                    .ok_or_else(|| NodeError::Model(format!("no value for {feed}")))
-            }),
-        });
+        let state = Arc::new(ServeState::from_values(node, admin_oracle.domain(), values));
         let mut rx = stop.subscribe();
         let local = serve(Arc::clone(&state), "127.0.0.1:0".parse()?, async move {
             let _ = rx.wait_for(|s| *s).await;
