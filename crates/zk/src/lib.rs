@@ -10,6 +10,8 @@
 //!   the circuits;
 //! - [`membership`]: the depth-20 Merkle-membership circuits (the `membership20` benchmark yardstick and the
 //!   note-opening variant), Groth16 key generation, proving and verification, and the prover benchmark;
+//! - [`spend`]: the shielded-pool spend circuit (Privacy Pools style): spend part of a committed note in the
+//!   depth-20 tree, range-checked amounts and a change note, bound to recipient, relayer, chain and pool;
 //! - [`snarkjs`]: verifying keys, proofs and public signals in snarkjs' JSON format (export and strict import),
 //!   so an independent verifier (`snarkjs groth16 verify`) can check our proofs;
 //! - [`solidity`]: Solidity generated from the same constants: a Groth16 verifier per verifying key (BN254
@@ -25,6 +27,7 @@ pub mod poseidon;
 mod prover;
 pub mod snarkjs;
 pub mod solidity;
+pub mod spend;
 
 pub use ark_bn254::{Bn254, Fr};
 /// The random number generators arkworks expects (`rand` 0.8, re-exported by `ark-std`).
@@ -66,6 +69,19 @@ pub enum ZkError {
     /// The witness does not satisfy the statement (wrong root, nullifier hash or path).
     #[error("witness does not satisfy the statement: {0}")]
     Unsatisfied(&'static str),
+    /// A spend asks for more than the note holds (`value + fee > amount`).
+    #[error("spend of {value} + fee {fee} overdraws a note of {amount}")]
+    Overdraw {
+        /// the note's amount
+        amount: u128,
+        /// requested value
+        value: u128,
+        /// requested fee
+        fee: u128,
+    },
+    /// The note to spend is not a leaf of the tree.
+    #[error("the note's commitment is not in the tree")]
+    NoteNotInTree,
     /// The witness or key is of another shape than the circuit the key was made for.
     #[error("shape mismatch: {0}")]
     Shape(String),
