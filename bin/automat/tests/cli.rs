@@ -184,5 +184,7 @@ fn bench_oracle_json_meets_the_goals() {
     }
     assert!(n("improvement") >= 0.20, "forecast goal: {report}");
     assert!(n("fedavg_wape") <= 1.1 * n("central_wape"), "federated goal: {report}");
+    assert!((n("unit_cost_ratio") - 1.0 / 3.0).abs() < 1e-12, "the cost the pricing figures assume: {report}");
+    assert!(n("profit_uplift") > 0.0 && n("revenue_uplift") > 0.0, "pricing gains over the list price: {report}");
     assert!(report["report_verify_gas"].as_u64().expect("gas") > 21_000);
 }

@@ -35,15 +35,7 @@ pub fn require_package(package: &str) {
 
 /// Runs `node <args…>` with `stdin` fed in; returns the finished process.
 pub fn node(args: &[&std::ffi::OsStr], stdin: &str) -> Output {
-    let mut child = Command::new("node")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn node");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
-    child.wait_with_output().expect("node output")
+    node_in(std::path::Path::new("."), args, stdin)
 }
 
 /// [`node`] with the working directory set to `dir`.
