@@ -28,14 +28,11 @@ use ark_ff::UniformRand;
 use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, VerifyingKey, prepare_verifying_key};
 use ark_r1cs_std::fields::fp::FpVar;
 use ark_r1cs_std::prelude::*;
-use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, R1CS_PREDICATE_LABEL,
-    SynthesisError, SynthesisMode,
-};
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use ark_std::rand::{CryptoRng, RngCore, SeedableRng, rngs::StdRng};
 
 use crate::merkle::{MerklePath, MerkleTree};
-use crate::prover::{self, ProvingTables, R1cs};
+use crate::prover::{self, CircuitKeys};
 use crate::{Result, ZkError, gadget, poseidon};
 
 /// Depth of the `membership20` yardstick (and of the shielded pool's tree).
@@ -198,21 +195,14 @@ impl ConstraintSynthesizer<Fr> for MembershipCircuit {
 
 /// Number of constraints of the membership circuit of `kind` and `depth`.
 pub fn constraint_count(kind: MembershipKind, depth: usize) -> Result<usize> {
-    let cs = ConstraintSystem::<Fr>::new_ref();
-    cs.set_optimization_goal(OptimizationGoal::Constraints);
-    cs.set_mode(SynthesisMode::Setup);
-    MembershipCircuit::blank(kind, depth).generate_constraints(cs.clone())?;
-    Ok(cs.num_constraints())
+    prover::count_constraints(MembershipCircuit::blank(kind, depth))
 }
 
 /// Groth16 keys for one membership statement, with the constraint matrices cached for fast proving.
 pub struct MembershipProver {
     kind: MembershipKind,
     depth: usize,
-    pk: ProvingKey<Bn254>,
-    pvk: PreparedVerifyingKey<Bn254>,
-    r1cs: R1cs,
-    tables: Option<ProvingTables>,
+    keys: CircuitKeys,
 }
 
 impl std::fmt::Debug for MembershipProver {
@@ -220,8 +210,8 @@ impl std::fmt::Debug for MembershipProver {
         f.debug_struct("MembershipProver")
             .field("kind", &self.kind)
             .field("depth", &self.depth)
-            .field("num_constraints", &self.r1cs.num_constraints)
-            .field("precomputed", &self.tables.is_some())
+            .field("num_constraints", &self.keys.r1cs.num_constraints)
+            .field("precomputed", &self.keys.tables.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -230,39 +220,19 @@ impl MembershipProver {
     /// Circuit-specific Groth16 setup for `kind` at `depth`, the toxic waste drawn from `rng` (use OS randomness
     /// for real keys; a seeded generator gives reproducible, insecure keys for tests and benchmarks).
     pub fn setup<R: RngCore + CryptoRng>(kind: MembershipKind, depth: usize, rng: &mut R) -> Result<Self> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        MembershipCircuit::blank(kind, depth).generate_constraints(cs.clone())?;
-        cs.finalize();
-        let mut all = cs.to_matrices()?;
-        let matrices = all
-            .remove(R1CS_PREDICATE_LABEL)
-            .ok_or_else(|| ZkError::Shape("no R1CS predicate in the constraint system".into()))?;
-        let pk =
-            Groth16::<Bn254>::generate_random_parameters_with_reduction(MembershipCircuit::blank(kind, depth), rng)?;
-        let pvk = prepare_verifying_key(&pk.vk);
-        let r1cs = R1cs {
-            matrices,
-            num_instance_variables: cs.num_instance_variables(),
-            num_witness_variables: cs.num_witness_variables(),
-            num_constraints: cs.num_constraints(),
-        };
-        Ok(Self { kind, depth, pvk, r1cs, tables: None, pk })
+        Ok(Self { kind, depth, keys: CircuitKeys::setup(|| MembershipCircuit::blank(kind, depth), rng)? })
     }
 
     /// Precomputes window tables of the proving key (a few seconds, tens of megabytes at depth 20) so that
     /// every later [`prove`](Self::prove) is faster; worth it for a long-lived prover or a benchmark, not for a
     /// single proof. Idempotent.
     pub fn precompute(&mut self) {
-        if self.tables.is_none() {
-            self.tables = Some(ProvingTables::new(&self.pk));
-        }
+        self.keys.precompute();
     }
 
     /// Whether [`precompute`](Self::precompute) has run.
     pub fn is_precomputed(&self) -> bool {
-        self.tables.is_some()
+        self.keys.tables.is_some()
     }
 
     /// The statement these keys prove.
@@ -277,33 +247,17 @@ impl MembershipProver {
 
     /// Number of R1CS constraints of the circuit.
     pub fn num_constraints(&self) -> usize {
-        self.r1cs.num_constraints
+        self.keys.r1cs.num_constraints
     }
 
     /// The proving key.
     pub fn proving_key(&self) -> &ProvingKey<Bn254> {
-        &self.pk
+        &self.keys.pk
     }
 
     /// The verifying key.
     pub fn verifying_key(&self) -> &VerifyingKey<Bn254> {
-        &self.pk.vk
-    }
-
-    /// Generates the full R1CS assignment `[1, public inputs…, witness…]` (values only, no matrices).
-    fn assignment(&self, circuit: MembershipCircuit) -> Result<Vec<Fr>> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
-        circuit.generate_constraints(cs.clone())?;
-        if cs.num_instance_variables() != self.r1cs.num_instance_variables
-            || cs.num_witness_variables() != self.r1cs.num_witness_variables
-        {
-            return Err(ZkError::Shape("witness generation allocated a different number of variables".into()));
-        }
-        let mut full = cs.instance_assignment()?;
-        full.extend(cs.witness_assignment()?);
-        Ok(full)
+        &self.keys.pk.vk
     }
 
     /// Proves `circuit` (checked natively first: an unsatisfied witness is an error, never a bogus proof),
@@ -319,21 +273,8 @@ impl MembershipProver {
             )));
         }
         circuit.check()?;
-        let full = self.assignment(circuit)?;
-        let r = Fr::rand(rng);
-        let s = Fr::rand(rng);
-        match &self.tables {
-            Some(tables) => prover::prove(&self.pk, tables, &self.r1cs, &full, r, s),
-            None => Ok(Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-                &self.pk,
-                r,
-                s,
-                &self.r1cs.matrices,
-                self.r1cs.num_instance_variables,
-                self.r1cs.num_constraints,
-                &full,
-            )?),
-        }
+        let full = self.keys.assignment(circuit)?;
+        self.keys.prove_assignment(&full, rng)
     }
 
     /// Proves `circuit` through `ark-groth16`'s own entry point (synthesis with matrix construction and
@@ -347,12 +288,12 @@ impl MembershipProver {
             return Err(ZkError::Shape("witness of another statement than the keys".into()));
         }
         circuit.check()?;
-        Ok(Groth16::<Bn254>::create_random_proof_with_reduction(circuit, &self.pk, rng)?)
+        Ok(Groth16::<Bn254>::create_random_proof_with_reduction(circuit, &self.keys.pk, rng)?)
     }
 
     /// Verifies a proof against these keys.
     pub fn verify(&self, public: &MembershipPublic, proof: &Proof<Bn254>) -> Result<bool> {
-        verify_prepared(&self.pvk, &public.to_vec(), proof)
+        verify_prepared(&self.keys.pvk, &public.to_vec(), proof)
     }
 }
 
@@ -473,6 +414,7 @@ pub fn prove_ms_membership20(samples: usize) -> Result<f64> {
 mod tests {
     use super::*;
     use ark_ff::One;
+    use ark_relations::gr1cs::{ConstraintSystem, OptimizationGoal};
 
     fn satisfied(circuit: MembershipCircuit) -> bool {
         let cs = ConstraintSystem::<Fr>::new_ref();
@@ -562,14 +504,14 @@ mod tests {
         // Even bypassing that check, a proof from a lying assignment does not verify.
         let mut lying = honest.clone();
         lying.public.root += Fr::one();
-        let full = prover.assignment(lying.clone()).expect("assignment");
+        let full = prover.keys.assignment(lying.clone()).expect("assignment");
         let forged = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-            &prover.pk,
+            &prover.keys.pk,
             Fr::rand(&mut rng),
             Fr::rand(&mut rng),
-            &prover.r1cs.matrices,
-            prover.r1cs.num_instance_variables,
-            prover.r1cs.num_constraints,
+            &prover.keys.r1cs.matrices,
+            prover.keys.r1cs.num_instance_variables,
+            prover.keys.r1cs.num_constraints,
             &full,
         )
         .expect("forged proof");
@@ -582,22 +524,22 @@ mod tests {
         // With precomputed tables, proofs still verify, and only for their own statement; with the same
         // blinding they are the very proofs arkworks' prover makes.
         let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
-        let full = prover.assignment(honest.clone()).expect("assignment");
+        let full = prover.keys.assignment(honest.clone()).expect("assignment");
         let reference = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-            &prover.pk,
+            &prover.keys.pk,
             r,
             s,
-            &prover.r1cs.matrices,
-            prover.r1cs.num_instance_variables,
-            prover.r1cs.num_constraints,
+            &prover.keys.r1cs.matrices,
+            prover.keys.r1cs.num_instance_variables,
+            prover.keys.r1cs.num_constraints,
             &full,
         )
         .expect("reference proof");
         let mut fast = prover;
         fast.precompute();
         assert!(fast.is_precomputed());
-        let tables = fast.tables.as_ref().expect("tables");
-        assert_eq!(prover::prove(&fast.pk, tables, &fast.r1cs, &full, r, s).expect("fast proof"), reference);
+        let tables = fast.keys.tables.as_ref().expect("tables");
+        assert_eq!(prover::prove(&fast.keys.pk, tables, &fast.keys.r1cs, &full, r, s).expect("fast proof"), reference);
         let proof = fast.prove(honest.clone(), &mut rng).expect("prove");
         assert!(fast.verify(&honest.public, &proof).expect("verify"));
         assert!(!fast.verify(&other, &proof).expect("verify"));

@@ -5,14 +5,18 @@
 use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::PrimeField;
+use ark_ff::UniformRand;
 use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
-use ark_groth16::{Proof, ProvingKey};
+use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, prepare_verifying_key};
 use ark_poly::GeneralEvaluationDomain;
-use ark_relations::gr1cs::Matrix;
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, R1CS_PREDICATE_LABEL, SynthesisMode,
+};
+use ark_std::rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 
-use crate::Result;
 use crate::msm::FixedBaseMsm;
+use crate::{Result, ZkError};
 
 /// Window tables of every query vector of a proving key.
 pub(crate) struct ProvingTables {
@@ -90,4 +94,94 @@ pub(crate) fn prove(
     let g2_b = pk.vk.delta_g2.into_group() * s + b2_acc + pk.vk.beta_g2;
     let g_c = g_a * s + g1_b * r - delta_g1 * (r * s) + l_acc + h_acc;
     Ok(Proof { a: g_a.into_affine(), b: g2_b.into_affine(), c: g_c.into_affine() })
+}
+
+/// Number of constraints of a circuit (synthesised in setup mode).
+pub(crate) fn count_constraints<C: ConstraintSynthesizer<Fr>>(blank: C) -> Result<usize> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Setup);
+    blank.generate_constraints(cs.clone())?;
+    Ok(cs.num_constraints())
+}
+
+/// Groth16 keys of one circuit shape: the proving key, the prepared verifying key, the constraint matrices
+/// fixed at setup (so a proof only computes the witness) and, once precomputed, window tables of the proving
+/// key.
+pub(crate) struct CircuitKeys {
+    pub(crate) pk: ProvingKey<Bn254>,
+    pub(crate) pvk: PreparedVerifyingKey<Bn254>,
+    pub(crate) r1cs: R1cs,
+    pub(crate) tables: Option<ProvingTables>,
+}
+
+impl CircuitKeys {
+    /// Circuit-specific setup from `blank()` (a circuit of the right shape, any values), the toxic waste drawn
+    /// from `rng`.
+    pub(crate) fn setup<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
+        blank: impl Fn() -> C,
+        rng: &mut R,
+    ) -> Result<Self> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Setup);
+        blank().generate_constraints(cs.clone())?;
+        cs.finalize();
+        let mut all = cs.to_matrices()?;
+        let matrices = all
+            .remove(R1CS_PREDICATE_LABEL)
+            .ok_or_else(|| ZkError::Shape("no R1CS predicate in the constraint system".into()))?;
+        let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(blank(), rng)?;
+        let pvk = prepare_verifying_key(&pk.vk);
+        let r1cs = R1cs {
+            matrices,
+            num_instance_variables: cs.num_instance_variables(),
+            num_witness_variables: cs.num_witness_variables(),
+            num_constraints: cs.num_constraints(),
+        };
+        Ok(Self { pk, pvk, r1cs, tables: None })
+    }
+
+    /// Precomputes the proving key's window tables (idempotent).
+    pub(crate) fn precompute(&mut self) {
+        if self.tables.is_none() {
+            self.tables = Some(ProvingTables::new(&self.pk));
+        }
+    }
+
+    /// Generates the full R1CS assignment `[1, public inputs…, witness…]` of `circuit` (values only, no
+    /// matrices); a circuit allocating other variables than the keys' is refused.
+    pub(crate) fn assignment<C: ConstraintSynthesizer<Fr>>(&self, circuit: C) -> Result<Vec<Fr>> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
+        circuit.generate_constraints(cs.clone())?;
+        if cs.num_instance_variables() != self.r1cs.num_instance_variables
+            || cs.num_witness_variables() != self.r1cs.num_witness_variables
+        {
+            return Err(ZkError::Shape("witness generation allocated a different number of variables".into()));
+        }
+        let mut full = cs.instance_assignment()?;
+        full.extend(cs.witness_assignment()?);
+        Ok(full)
+    }
+
+    /// A proof of the full assignment, blinded with randomness from `rng`: over the precomputed tables when
+    /// there are some, else through `ark-groth16` with the cached matrices.
+    pub(crate) fn prove_assignment<R: RngCore + CryptoRng>(&self, full: &[Fr], rng: &mut R) -> Result<Proof<Bn254>> {
+        let r = Fr::rand(rng);
+        let s = Fr::rand(rng);
+        match &self.tables {
+            Some(tables) => prove(&self.pk, tables, &self.r1cs, full, r, s),
+            None => Ok(Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+                &self.pk,
+                r,
+                s,
+                &self.r1cs.matrices,
+                self.r1cs.num_instance_variables,
+                self.r1cs.num_constraints,
+                full,
+            )?),
+        }
+    }
 }

@@ -37,18 +37,15 @@
 //! `nullifierHash + r` would pass as an unspent nullifier for an already spent note.
 
 use ark_bn254::{Bn254, Fr};
-use ark_ff::{BigInteger, PrimeField, UniformRand};
-use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, VerifyingKey, prepare_verifying_key};
+use ark_ff::{BigInteger, PrimeField};
+use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
 use ark_r1cs_std::fields::fp::FpVar;
 use ark_r1cs_std::prelude::*;
-use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, R1CS_PREDICATE_LABEL,
-    SynthesisError, SynthesisMode,
-};
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use ark_std::rand::{CryptoRng, RngCore};
 
 use crate::merkle::{MerklePath, MerkleTree};
-use crate::prover::R1cs;
+use crate::prover::{self, CircuitKeys};
 use crate::{Result, ZkError, gadget, poseidon};
 
 /// Depth of the shielded pool's tree.
@@ -332,26 +329,22 @@ impl ConstraintSynthesizer<Fr> for SpendCircuit {
 
 /// Number of constraints of the spend circuit at `depth`.
 pub fn constraint_count(depth: usize) -> Result<usize> {
-    let cs = ConstraintSystem::<Fr>::new_ref();
-    cs.set_optimization_goal(OptimizationGoal::Constraints);
-    cs.set_mode(SynthesisMode::Setup);
-    SpendCircuit::blank(depth).generate_constraints(cs.clone())?;
-    Ok(cs.num_constraints())
+    prover::count_constraints(SpendCircuit::blank(depth))
 }
 
-/// Groth16 keys for the spend circuit, with the constraint matrices cached for proving.
+/// Groth16 keys for the spend circuit, with the constraint matrices cached for proving (and, once
+/// [`precompute`](SpendProver::precompute)d, window tables of the proving key).
 pub struct SpendProver {
     depth: usize,
-    pk: ProvingKey<Bn254>,
-    pvk: PreparedVerifyingKey<Bn254>,
-    r1cs: R1cs,
+    keys: CircuitKeys,
 }
 
 impl std::fmt::Debug for SpendProver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SpendProver")
             .field("depth", &self.depth)
-            .field("num_constraints", &self.r1cs.num_constraints)
+            .field("num_constraints", &self.keys.r1cs.num_constraints)
+            .field("precomputed", &self.keys.tables.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -360,24 +353,13 @@ impl SpendProver {
     /// Circuit-specific Groth16 setup at `depth`, the toxic waste drawn from `rng` (OS randomness for real
     /// keys; a seeded generator gives reproducible, insecure keys for tests).
     pub fn setup<R: RngCore + CryptoRng>(depth: usize, rng: &mut R) -> Result<Self> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        SpendCircuit::blank(depth).generate_constraints(cs.clone())?;
-        cs.finalize();
-        let mut all = cs.to_matrices()?;
-        let matrices = all
-            .remove(R1CS_PREDICATE_LABEL)
-            .ok_or_else(|| ZkError::Shape("no R1CS predicate in the constraint system".into()))?;
-        let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(SpendCircuit::blank(depth), rng)?;
-        let pvk = prepare_verifying_key(&pk.vk);
-        let r1cs = R1cs {
-            matrices,
-            num_instance_variables: cs.num_instance_variables(),
-            num_witness_variables: cs.num_witness_variables(),
-            num_constraints: cs.num_constraints(),
-        };
-        Ok(Self { depth, pk, pvk, r1cs })
+        Ok(Self { depth, keys: CircuitKeys::setup(|| SpendCircuit::blank(depth), rng)? })
+    }
+
+    /// Precomputes window tables of the proving key (seconds, tens of megabytes at depth 20) so that every
+    /// later [`prove`](Self::prove) is faster. Idempotent.
+    pub fn precompute(&mut self) {
+        self.keys.precompute();
     }
 
     /// Tree depth these keys prove spends in.
@@ -387,33 +369,17 @@ impl SpendProver {
 
     /// Number of R1CS constraints of the circuit.
     pub fn num_constraints(&self) -> usize {
-        self.r1cs.num_constraints
+        self.keys.r1cs.num_constraints
     }
 
     /// The proving key.
     pub fn proving_key(&self) -> &ProvingKey<Bn254> {
-        &self.pk
+        &self.keys.pk
     }
 
     /// The verifying key.
     pub fn verifying_key(&self) -> &VerifyingKey<Bn254> {
-        &self.pk.vk
-    }
-
-    /// Generates the full R1CS assignment `[1, public inputs…, witness…]` (values only, no matrices).
-    fn assignment(&self, circuit: SpendCircuit) -> Result<Vec<Fr>> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
-        circuit.generate_constraints(cs.clone())?;
-        if cs.num_instance_variables() != self.r1cs.num_instance_variables
-            || cs.num_witness_variables() != self.r1cs.num_witness_variables
-        {
-            return Err(ZkError::Shape("witness generation allocated a different number of variables".into()));
-        }
-        let mut full = cs.instance_assignment()?;
-        full.extend(cs.witness_assignment()?);
-        Ok(full)
+        &self.keys.pk.vk
     }
 
     /// Proves `circuit` (checked natively first: an unsatisfied witness is an error, never a bogus proof),
@@ -427,28 +393,22 @@ impl SpendProver {
             )));
         }
         circuit.check()?;
-        let full = self.assignment(circuit)?;
-        Ok(Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-            &self.pk,
-            Fr::rand(rng),
-            Fr::rand(rng),
-            &self.r1cs.matrices,
-            self.r1cs.num_instance_variables,
-            self.r1cs.num_constraints,
-            &full,
-        )?)
+        let full = self.keys.assignment(circuit)?;
+        self.keys.prove_assignment(&full, rng)
     }
 
     /// Verifies a proof against these keys.
     pub fn verify(&self, public: &SpendPublic, proof: &Proof<Bn254>) -> Result<bool> {
-        Ok(Groth16::<Bn254>::verify_proof(&self.pvk, proof, &public.to_vec())?)
+        Ok(Groth16::<Bn254>::verify_proof(&self.keys.pvk, proof, &public.to_vec())?)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ark_ff::UniformRand;
     use ark_ff::{Field, One};
+    use ark_relations::gr1cs::{ConstraintSystem, OptimizationGoal};
     use ark_std::rand::{SeedableRng, rngs::StdRng};
 
     /// A change to one public input.
@@ -617,6 +577,11 @@ mod tests {
         let proof = prover.prove(honest.clone(), &mut rng).expect("prove");
         assert!(prover.verify(&honest.public, &proof).expect("verify"));
         assert!(crate::membership::verify(prover.verifying_key(), &honest.public.to_vec(), &proof).expect("verify"));
+        // The prover over precomputed tables gives proofs the same keys accept.
+        let mut fast = SpendProver::setup(SPEND_DEPTH, &mut StdRng::seed_from_u64(7)).expect("setup");
+        fast.precompute();
+        let fast_proof = fast.prove(honest.clone(), &mut rng).expect("prove over tables");
+        assert!(prover.verify(&honest.public, &fast_proof).expect("verify"));
 
         // Every public input is bound: changing any one of them breaks verification.
         let changes: [(&str, Tamper); SPEND_PUBLIC_INPUTS] = [
@@ -640,14 +605,14 @@ mod tests {
         let forced = overdrawn(&honest, 1);
         assert!(matches!(prover.prove(forced.clone(), &mut rng), Err(ZkError::Unsatisfied(_))));
         // Even bypassing that check, a proof from the overdrawing assignment (change r - 1) does not verify.
-        let full = prover.assignment(forced.clone()).expect("assignment");
+        let full = prover.keys.assignment(forced.clone()).expect("assignment");
         let forged = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-            &prover.pk,
+            &prover.keys.pk,
             Fr::rand(&mut rng),
             Fr::rand(&mut rng),
-            &prover.r1cs.matrices,
-            prover.r1cs.num_instance_variables,
-            prover.r1cs.num_constraints,
+            &prover.keys.r1cs.matrices,
+            prover.keys.r1cs.num_instance_variables,
+            prover.keys.r1cs.num_constraints,
             &full,
         )
         .expect("forged proof");
