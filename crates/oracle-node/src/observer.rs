@@ -37,7 +37,7 @@ use automat_oracle::{
 
 use crate::{
     FeedSpec, NodeError, Result, SlotState,
-    history::{ChainHistory, failure_rate},
+    history::{ChainHistory, Outcome, failure_rate},
     observe::{ItemFit, decide_price, fit_each_item},
     to_fixed,
 };
@@ -76,6 +76,17 @@ pub struct Observer {
     feeds: Vec<FeedSpec>,
     values: SharedValues,
     errors: BTreeMap<B256, String>,
+    /// What the last computation saw; the models are refitted only when it changes.
+    inputs: Option<Inputs>,
+}
+
+/// What the feeds' values depend on: the orders and their outcomes, the hour, and each slot's stock and band.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Inputs {
+    orders: usize,
+    settled: usize,
+    hour: u64,
+    slots: Vec<(u32, u128, u128)>,
 }
 
 impl Observer {
@@ -94,6 +105,7 @@ impl Observer {
             feeds,
             values: SharedValues::default(),
             errors: BTreeMap::new(),
+            inputs: None,
         })
     }
 
@@ -123,11 +135,11 @@ impl Observer {
     }
 
     /// Syncs the history and recomputes every feed at the latest block's time; returns how many feeds have a
-    /// value.
+    /// value. While no order, outcome, hour or slot changed, the models are not refitted: the values stand and
+    /// only their observation time moves.
     pub async fn refresh<C: ChainClient>(&mut self, client: &C) -> Result<usize> {
         self.history.sync(client).await?;
         let now = client.block_timestamp().await?;
-        let series = self.history.series(now);
         let mut slots = BTreeMap::new();
         for feed in &self.feeds {
             if let std::collections::btree_map::Entry::Vacant(e) = slots.entry((feed.machine, feed.slot)) {
@@ -140,6 +152,22 @@ impl Observer {
                 e.insert(slot);
             }
         }
+        let inputs = Inputs {
+            orders: self.history.orders().count(),
+            settled: self.history.orders().filter(|o| o.outcome != Outcome::Pending).count(),
+            hour: now / 3600,
+            slots: slots.values().map(|s| (s.stock, s.minPrice, s.maxPrice)).collect(),
+        };
+        if self.inputs.as_ref() == Some(&inputs)
+            && let Ok(mut shared) = self.values.write()
+        {
+            for (_, observed_at) in shared.values_mut() {
+                *observed_at = now;
+            }
+            return Ok(shared.len());
+        }
+        self.inputs = Some(inputs);
+        let series = self.history.series(now);
         let fits = fit_each_item(&series);
         let risk_model = RiskModel::fit(&self.history.risk_samples()).ok();
         let mut values = BTreeMap::new();
