@@ -88,6 +88,17 @@ fn print_report(r: &automat_sim::demo::DemoReport) {
         r.manual_fallbacks,
         o.off_feed_quotes_refused
     );
+    let p = &r.privacy;
+    println!(
+        "  private orders       {:>6}   geo-fenced refusals {}; proofs: spend {} ms, disclosure {} ms; pool holds {} \
+         ({})",
+        r.private_orders,
+        r.geofenced_refusals,
+        p.prove_ms_spend,
+        p.prove_ms_disclosure,
+        units(p.pool_locked_after),
+        p.keys
+    );
     println!("  invariants           {:>6}", if r.invariants_hold { "hold" } else { "BROKEN" });
     println!("  first receipt        {}", r.sample_receipt_uri);
     println!();

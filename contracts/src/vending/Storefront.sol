@@ -15,6 +15,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {MachineRegistry} from "./MachineRegistry.sol";
 import {ReceiptNFT} from "./ReceiptNFT.sol";
 import {OracleAggregator} from "../oracle/OracleAggregator.sol";
+import {ComplianceRegistry} from "../compliance/ComplianceRegistry.sol";
 
 /// @title Storefront
 /// @notice Orders, escrow and settlement of vending purchases.
@@ -40,6 +41,10 @@ import {OracleAggregator} from "../oracle/OracleAggregator.sol";
 ///         within `toleranceBps` of the feed's value while the feed is active and at most `maxAge` old; a stale feed
 ///         refuses quotes; a frozen feed (consensus override) leaves the slot in manual mode, where the band (the
 ///         operator's manual price) alone applies. Slots without a feed work as before.
+///
+///         Compliance: with a {ComplianceRegistry} set, an order for a machine and item the registry has rules for
+///         (blocked jurisdictions, minimum age) must carry a disclosure proof bound to the order's {orderBinding};
+///         {placeOrderFor} takes it, and lets a payer (e.g. the shielded pool) order for another buyer address.
 ///
 ///         Invariant: the contract's token balance equals `escrowBalance + totalPrepaid`.
 contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
@@ -185,6 +190,8 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     mapping(bytes32 saleDigest => bool) private _offlineSaleSettled;
     RateLimiter.RefillingBucket private _orderLimiter;
     mapping(uint64 machineId => mapping(uint16 slot => PriceFeed)) private _priceFeeds;
+    /// @notice Rules on who may buy what (zero: none).
+    ComplianceRegistry public compliance;
 
     /// @notice An order was placed and its price escrowed.
     event OrderPlaced(
@@ -250,6 +257,8 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     );
     /// @notice A slot's oracle feed was removed.
     event PriceFeedCleared(uint64 indexed machineId, uint16 indexed slot);
+    /// @notice The compliance registry orders are checked against changed.
+    event ComplianceChanged(address compliance);
 
     /// @notice The quote expired before the order.
     error QuoteExpired(uint64 expiry, uint256 now_);
@@ -315,6 +324,8 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     error FeedPriceStale(uint64 machineId, uint16 slot, uint64 updatedAt, uint32 maxAge);
     /// @notice The quoted price is further than the tolerance from the feed's price.
     error PriceOffFeed(uint128 price, int256 feedPrice, uint16 toleranceBps);
+    /// @notice An order needs a buyer.
+    error ZeroBuyer();
 
     /// @param token_ The payment token.
     /// @param registry_ The machine registry (must grant this contract STOREFRONT_ROLE).
@@ -353,7 +364,7 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         nonReentrant
         returns (uint256 orderId)
     {
-        return _placeOrder(quote, quoteSignature, maxPrice, deadline);
+        return _placeOrder(msg.sender, quote, quoteSignature, maxPrice, deadline, "");
     }
 
     /// @notice {placeOrder} with an ERC-2612 permit for the payment, in one transaction. A permit already used
@@ -374,7 +385,29 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         try IERC20Permit(address(token)).permit(
             msg.sender, address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s
         ) {} catch {}
-        return _placeOrder(quote, quoteSignature, maxPrice, deadline);
+        return _placeOrder(msg.sender, quote, quoteSignature, maxPrice, deadline, "");
+    }
+
+    /// @notice {placeOrder} for `buyer` (who gets the receipt and any refund), paid by the caller, with a
+    ///         compliance disclosure where the machine and item need one (see {ComplianceRegistry-checkOrder}).
+    /// @param buyer The buyer.
+    /// @param quote The machine's quote.
+    /// @param quoteSignature The machine key's EIP-712 signature of `quote`.
+    /// @param maxPrice Highest price the payer accepts.
+    /// @param deadline Time by which the machine must attest.
+    /// @param disclosure ABI-encoded `(uint256 issuerRoot, Groth16.Proof proof)` for this order's {orderBinding}, or
+    ///        empty.
+    /// @return orderId The new order's id.
+    function placeOrderFor(
+        address buyer,
+        Quote calldata quote,
+        bytes calldata quoteSignature,
+        uint128 maxPrice,
+        uint64 deadline,
+        bytes calldata disclosure
+    ) external nonReentrant returns (uint256 orderId) {
+        if (buyer == address(0)) revert ZeroBuyer();
+        return _placeOrder(buyer, quote, quoteSignature, maxPrice, deadline, disclosure);
     }
 
     /// @notice Settles an open order with the machine's signed attestation. Anyone may submit it.
@@ -558,6 +591,23 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         return _prepaid[buyer];
     }
 
+    /// @notice Sets the compliance registry orders are checked against (zero: no checks).
+    /// @param compliance_ The registry.
+    function setCompliance(ComplianceRegistry compliance_) external onlyOwner {
+        compliance = compliance_;
+        emit ComplianceChanged(address(compliance_));
+    }
+
+    /// @notice What a disclosure proof (and a shielded-pool spend) names to be bound to one order: the chain,
+    ///         this storefront, the buyer, the quote (whose nonce the machine uses once) and the deadline.
+    /// @param buyer The order's buyer.
+    /// @param quote The quote.
+    /// @param deadline The order's deadline.
+    /// @return A field element (keccak hash shifted right by 3 bits, below 2^253 < r).
+    function orderBinding(address buyer, Quote calldata quote, uint64 deadline) external view returns (uint256) {
+        return _orderBinding(buyer, quote, deadline);
+    }
+
     /// @notice Whether machine `machineId` already used quote nonce `nonce`.
     /// @param machineId The machine.
     /// @param nonce The quote nonce.
@@ -611,14 +661,22 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
 
     // ---------------------------------------------------------------- internals
 
-    function _placeOrder(Quote calldata quote, bytes calldata quoteSignature, uint128 maxPrice, uint64 deadline)
-        private
-        returns (uint256 orderId)
-    {
-        _acceptQuote(quote, quoteSignature, maxPrice, deadline);
+    function _placeOrder(
+        address buyer,
+        Quote calldata quote,
+        bytes calldata quoteSignature,
+        uint128 maxPrice,
+        uint64 deadline,
+        bytes memory disclosure
+    ) private returns (uint256 orderId) {
+        uint64 itemId = _acceptQuote(quote, quoteSignature, maxPrice, deadline);
+        ComplianceRegistry rules = compliance;
+        if (address(rules) != address(0)) {
+            rules.checkOrder(quote.machineId, itemId, _orderBinding(buyer, quote, deadline), disclosure);
+        }
         orderId = ++orderCount;
         _orders[orderId] = Order({
-            buyer: msg.sender,
+            buyer: buyer,
             machineId: quote.machineId,
             slot: quote.slot,
             status: Status.Open,
@@ -628,7 +686,7 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
             createdAt: uint64(block.timestamp)
         });
         escrowBalance += quote.price;
-        emit OrderPlaced(orderId, quote.machineId, msg.sender, quote.slot, quote.price, deadline, quote.nonce);
+        emit OrderPlaced(orderId, quote.machineId, buyer, quote.slot, quote.price, deadline, quote.nonce);
         token.safeTransferFrom(msg.sender, address(this), quote.price);
     }
 
@@ -636,6 +694,7 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     ///      slot's oracle feed if it has one; consumes the quote nonce and reserves one unit.
     function _acceptQuote(Quote calldata quote, bytes calldata quoteSignature, uint128 maxPrice, uint64 deadline)
         private
+        returns (uint64 itemId)
     {
         if (block.timestamp > quote.expiry) revert QuoteExpired(quote.expiry, block.timestamp);
         if (quote.price > maxPrice) revert PriceAboveMax(quote.price, maxPrice);
@@ -656,6 +715,17 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         }
         PriceFeed storage feed = _priceFeeds[quote.machineId][quote.slot];
         if (address(feed.aggregator) != address(0)) _checkFeedPrice(quote, feed);
+        return r.itemId;
+    }
+
+    function _orderBinding(address buyer, Quote calldata q, uint64 deadline) private view returns (uint256) {
+        return uint256(
+            keccak256(
+                abi.encode(
+                    block.chainid, address(this), buyer, q.machineId, q.slot, q.price, q.expiry, q.nonce, deadline
+                )
+            )
+        ) >> 3;
     }
 
     /// @dev Active and fresh: the price must be within the tolerance of the feed's. Frozen (consensus override):

@@ -4,12 +4,15 @@
 //! - [`chain`]: the embedded chain client path against bare revm (and optionally a Hardhat node).
 //! - [`purchase`]: gas of the Storefront's flows against a plain ERC-20 transfer plus an ERC-721 mint, and the
 //!   latency of one purchase end to end through the machine agent.
+//! - [`zk`]: proving times of the privacy circuits (against arkworks' own prover on the yardstick) and the gas
+//!   of Poseidon, the note-tree insert and both verifiers.
 #![forbid(unsafe_code)]
 
 pub mod chain;
 pub mod crosschain;
 pub mod oracle;
 pub mod purchase;
+pub mod zk;
 
 /// Why a benchmark could not run.
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,8 @@
 //!   EIP-712 signing, suite deployment and a typed handle for its flows.
 //! - [`oracle`]: the oracle aggregator (signed observations → median feeds, consensus override) and its
 //!   Chainlink `AggregatorV3Interface` feeds: bindings, observation signing, deployment and a typed handle.
+//! - [`privacy`]: the shielded pool and the compliance registry with their generated Groth16 verifiers:
+//!   bindings, deployment next to a vending suite and a typed handle.
 //!
 //! A test in this crate fails when any Solidity source differs from what its committed artifact was
 //! built from.
@@ -18,6 +20,7 @@ pub mod artifact;
 pub mod crosschain;
 pub mod fixtures;
 pub mod oracle;
+pub mod privacy;
 pub mod vending;
 
 use alloy_dyn_abi::DynSolValue;

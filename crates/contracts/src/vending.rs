@@ -561,6 +561,11 @@ impl<C: ChainClient> Vending<C> {
         Ok(self.client.call_sol(self.suite.receipts, &ReceiptNFT::totalMintedCall {}).await?)
     }
 
+    /// Owner of the receipt of order `order_id` (receipts carry their order's id).
+    pub async fn receipt_owner(&self, order_id: U256) -> Result<Address> {
+        Ok(self.client.call_sol(self.suite.receipts, &ReceiptNFT::ownerOfCall { tokenId: order_id }).await?)
+    }
+
     /// `tokenURI` of receipt `token_id`.
     pub async fn token_uri(&self, token_id: U256) -> Result<String> {
         Ok(self.client.call_sol(self.suite.receipts, &ReceiptNFT::tokenURICall { tokenId: token_id }).await?)

@@ -9,8 +9,10 @@
 //! ([`crate::crosschain`]): purchases between the chains over LayerZero v2 and Hyperlane, a vend failure refunded
 //! across chains, and a LayerZero outage with a timeout refund and a retry through Hyperlane. The report is read
 //! back from the chains. Last the oracle part ([`crate::oracle`]): seven oracle nodes price a slot with the
-//! models, one lies (flagged), one equivocates (the feed freezes; the machine sells at the manual price). The
-//! run fails if any invariant (escrow, receipts, settlement, minted ≤ locked, oracle median) does not hold.
+//! models, one lies (flagged), one equivocates (the feed freezes; the machine sells at the manual price). Then
+//! the privacy part ([`crate::privacy`]): a private purchase paid from the shielded pool with a selective-
+//! disclosure proof, and a buyer from a blocked jurisdiction refused. The run fails if any invariant (escrow,
+//! receipts, settlement, minted ≤ locked, oracle median, pool balance) does not hold.
 
 use std::{
     path::{Path, PathBuf},
@@ -133,6 +135,10 @@ pub struct DemoReport {
     pub manipulations_detected: u64,
     /// Purchases at the operator's manual price while a feed was frozen.
     pub manual_fallbacks: u64,
+    /// Orders paid from the shielded pool (unlinkable to the depositor) and dispensed.
+    pub private_orders: u64,
+    /// Buyers refused because the machine may not sell to their jurisdiction (nothing charged).
+    pub geofenced_refusals: u64,
     /// Whether every invariant held on every chain and across chains.
     pub invariants_hold: bool,
     /// `tokenURI` of the first receipt.
@@ -145,6 +151,8 @@ pub struct DemoReport {
     pub crosschain: crate::crosschain::CrossChainReport,
     /// The oracle part in detail.
     pub oracle: crate::oracle::OracleReport,
+    /// The privacy part in detail.
+    pub privacy: crate::privacy::PrivacyReport,
 }
 
 type Link = Partitionable<EmbeddedClient>;
@@ -185,7 +193,7 @@ pub async fn run(config: &DemoConfig) -> Result<DemoReport> {
     };
     let devnet = Devnet::start(DevnetConfig::with_chains(config.chains))?;
     let chain_ids = devnet.chain_ids();
-    let progress = bar(config.progress, chain_ids.len() as u64 * STEPS + CROSSCHAIN_STEPS + ORACLE_STEPS);
+    let progress = bar(config.progress, chain_ids.len() as u64 * STEPS + CROSSCHAIN_STEPS + ORACLE_STEPS + PRIVACY_STEPS);
     let mut report = DemoReport { invariants_hold: true, ..DemoReport::default() };
     for (index, chain_id) in chain_ids.iter().copied().enumerate() {
         progress.set_prefix(format!("chain {}", index + 1));
@@ -221,6 +229,11 @@ pub async fn run(config: &DemoConfig) -> Result<DemoReport> {
     report.manual_fallbacks = oracle.manual_fallbacks;
     report.invariants_hold &= oracle.invariants_hold;
     report.oracle = oracle;
+    let privacy = crate::privacy::run(&devnet, &root, &progress).await?;
+    report.private_orders = privacy.private_orders;
+    report.geofenced_refusals = privacy.geofenced_refusals;
+    report.invariants_hold &= privacy.invariants_hold;
+    report.privacy = privacy;
     progress.finish_and_clear();
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(report)
@@ -232,6 +245,8 @@ const STEPS: u64 = 7;
 const CROSSCHAIN_STEPS: u64 = 7;
 /// Progress steps of the oracle part.
 const ORACLE_STEPS: u64 = 4;
+/// Progress steps of the privacy part.
+const PRIVACY_STEPS: u64 = 4;
 
 const OPERATOR: usize = 1;
 const BUYERS: [usize; 4] = [3, 4, 5, 6];

@@ -8,6 +8,7 @@
 pub mod crosschain;
 pub mod demo;
 pub mod oracle;
+pub mod privacy;
 
 use automat_agent::AgentError;
 use automat_chain::ChainError;

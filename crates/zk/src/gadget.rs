@@ -7,11 +7,12 @@
 //! (circomlib `Poseidon(2)`), 213 for one.
 
 use ark_bn254::Fr;
-use ark_ff::{Field, Zero};
+use ark_ff::{Field, PrimeField, Zero};
 use ark_r1cs_std::fields::fp::{AllocatedFp, FpVar};
 use ark_r1cs_std::prelude::*;
-use ark_relations::gr1cs::SynthesisError;
+use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
 
+use crate::merkle::MerklePath;
 use crate::poseidon;
 
 /// x⁵, three constraints for a variable, none for a constant.
@@ -78,6 +79,54 @@ pub fn hash(inputs: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> {
         state = (0..width).map(|i| affine(&params.mds[i], &state, next.map_or(Fr::zero(), |c| c[i]))).collect();
     }
     state.into_iter().next().ok_or(SynthesisError::ArityMismatch)
+}
+
+/// The Merkle root reached from `leaf` along `path`, in-circuit: per level a sibling witness, a
+/// boolean-constrained index bit and circomlib's `DualMux` (two selections), then `Poseidon(left, right)`:
+/// 3 + 240 constraints per level. The caller enforces the result equal to the claimed root.
+///
+/// Fails with [`SynthesisError::ArityMismatch`] when the path's siblings and bits differ in length.
+pub fn merkle_root(
+    cs: &ConstraintSystemRef<Fr>,
+    leaf: FpVar<Fr>,
+    path: &MerklePath,
+) -> Result<FpVar<Fr>, SynthesisError> {
+    if path.siblings.len() != path.index_bits.len() {
+        return Err(SynthesisError::ArityMismatch);
+    }
+    let mut node = leaf;
+    for (sibling, right) in path.siblings.iter().zip(&path.index_bits) {
+        let sibling = FpVar::new_witness(cs.clone(), || Ok(*sibling))?;
+        let is_right = Boolean::new_witness(cs.clone(), || Ok(*right))?;
+        let left = FpVar::conditionally_select(&is_right, &sibling, &node)?;
+        let right = FpVar::conditionally_select(&is_right, &node, &sibling)?;
+        node = hash(&[left, right])?;
+    }
+    Ok(node)
+}
+
+/// Enforces `x < 2^bits` (`bits` ≤ 250, so the weighted sum cannot wrap): `bits` boolean-constrained bit
+/// witnesses whose weighted sum equals `x`, `bits + 1` constraints. For `x ≥ 2^bits` the witnesses hold the
+/// low bits of `x` and the final equation is unsatisfied.
+pub fn enforce_bits(cs: &ConstraintSystemRef<Fr>, x: &FpVar<Fr>, bits: usize) -> Result<(), SynthesisError> {
+    if bits == 0 || bits >= Fr::MODULUS_BIT_SIZE as usize {
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    let limbs = x.value().ok().map(|v| v.into_bigint());
+    let bits = (0..bits)
+        .map(|i| {
+            Boolean::new_witness(cs.clone(), || {
+                limbs.map(|l| (l.0[i / 64] >> (i % 64)) & 1 == 1).ok_or(SynthesisError::AssignmentMissing)
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Boolean::le_bits_to_fp(&bits)?.enforce_equal(x)
+}
+
+/// Whether the canonical integer of `x` is below 2^`bits` (the native counterpart of [`enforce_bits`]).
+pub fn fits_bits(x: &Fr, bits: usize) -> bool {
+    use ark_ff::BigInteger;
+    x.into_bigint().num_bits() as usize <= bits
 }
 
 #[cfg(test)]

@@ -11,7 +11,11 @@
 //! - [`membership`]: the depth-20 Merkle-membership circuits (the `membership20` benchmark yardstick and the
 //!   note-opening variant), Groth16 key generation, proving and verification, and the prover benchmark;
 //! - [`spend`]: the shielded-pool spend circuit (Privacy Pools style): spend part of a committed note in the
-//!   depth-20 tree, range-checked amounts and a change note, bound to recipient, relayer, chain and pool;
+//!   depth-20 tree, range-checked amounts and a change note, bound to one hashed context (recipient, relayer,
+//!   fee, chain and pool, computed on the chain side);
+//! - [`disclosure`]: the selective-disclosure circuit: a credential in an issuer's depth-20 tree whose
+//!   jurisdiction is outside a blocked set and whose holder is old enough, bound to an order;
+//! - [`keys`]: the Groth16 keys and accessors the provers share;
 //! - [`snarkjs`]: verifying keys, proofs and public signals in snarkjs' JSON format (export and strict import),
 //!   so an independent verifier (`snarkjs groth16 verify`) can check our proofs;
 //! - [`solidity`]: Solidity generated from the same constants: a Groth16 verifier per verifying key (BN254
@@ -19,7 +23,9 @@
 //!
 //! Circuits here know no chain: contracts, deployment and the CLI wire them in elsewhere.
 
+pub mod disclosure;
 pub mod gadget;
+pub mod keys;
 pub mod membership;
 pub mod merkle;
 mod msm;
@@ -69,19 +75,42 @@ pub enum ZkError {
     /// The witness does not satisfy the statement (wrong root, nullifier hash or path).
     #[error("witness does not satisfy the statement: {0}")]
     Unsatisfied(&'static str),
-    /// A spend asks for more than the note holds (`value + fee > amount`).
-    #[error("spend of {value} + fee {fee} overdraws a note of {amount}")]
+    /// A spend asks for more than the note holds (`withdrawn > amount`).
+    #[error("withdrawing {withdrawn} overdraws a note of {amount}")]
     Overdraw {
         /// the note's amount
         amount: u128,
-        /// requested value
-        value: u128,
-        /// requested fee
-        fee: u128,
+        /// requested withdrawal (value + fee)
+        withdrawn: u128,
     },
     /// The note to spend is not a leaf of the tree.
     #[error("the note's commitment is not in the tree")]
     NoteNotInTree,
+    /// A disclosure was asked for a credential whose jurisdiction is in the blocked set (or is 0).
+    #[error("jurisdiction {jurisdiction} is blocked")]
+    JurisdictionBlocked {
+        /// the credential's ISO 3166-1 numeric code
+        jurisdiction: u16,
+    },
+    /// A disclosure was asked for a holder born after the latest allowed birth date.
+    #[error("birth date {birth_date} is after the latest allowed {max_birth_date}")]
+    TooYoung {
+        /// the credential's birth date, YYYYMMDD
+        birth_date: u32,
+        /// the latest allowed birth date, YYYYMMDD
+        max_birth_date: u32,
+    },
+    /// The credential to disclose is not a leaf of the issuer's tree.
+    #[error("the credential is not in the issuer's tree")]
+    CredentialNotInTree,
+    /// A blocked set of more than [`disclosure::BLOCKED_SET_SIZE`] codes.
+    #[error("blocked set of {got} codes, at most {max}")]
+    BlockedSetSize {
+        /// codes given
+        got: usize,
+        /// largest supported number of codes
+        max: usize,
+    },
     /// The witness or key is of another shape than the circuit the key was made for.
     #[error("shape mismatch: {0}")]
     Shape(String),

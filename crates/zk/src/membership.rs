@@ -17,22 +17,23 @@
 //! Proving reuses the constraint matrices computed once at setup and only re-runs witness generation per
 //! proof (values flow through the gadgets natively once; no matrix building, no linear-combination
 //! inlining), then runs `ark-groth16`'s prover on the cached matrices, or, after
-//! [`MembershipProver::precompute`], the same Groth16 equations with fixed-base window tables of the proving
-//! key for the multi-scalar multiplications (about a quarter less CPU per proof, for seconds of precomputation
-//! and ~50 MB at depth 20).
+//! [`Groth16Keys::precompute`](crate::keys::Groth16Keys::precompute), the same Groth16 equations with
+//! fixed-base window tables of the proving key for the multi-scalar multiplications (about a quarter less CPU
+//! per proof, for seconds of precomputation and ~50 MB at depth 20).
 
 use std::time::Instant;
 
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
-use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, VerifyingKey, prepare_verifying_key};
+use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, VerifyingKey, prepare_verifying_key};
 use ark_r1cs_std::fields::fp::FpVar;
 use ark_r1cs_std::prelude::*;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use ark_std::rand::{CryptoRng, RngCore, SeedableRng, rngs::StdRng};
 
+use crate::keys::Groth16Keys;
 use crate::merkle::{MerklePath, MerkleTree};
-use crate::prover::{self, CircuitKeys};
+use crate::prover;
 use crate::{Result, ZkError, gadget, poseidon};
 
 /// Depth of the `membership20` yardstick (and of the shielded pool's tree).
@@ -179,15 +180,7 @@ impl ConstraintSynthesizer<Fr> for MembershipCircuit {
             }
         };
 
-        let mut node = leaf;
-        for (sibling, right) in self.path.siblings.iter().zip(&self.path.index_bits) {
-            let sibling = FpVar::new_witness(cs.clone(), || Ok(*sibling))?;
-            let is_right = Boolean::new_witness(cs.clone(), || Ok(*right))?;
-            let left = FpVar::conditionally_select(&is_right, &sibling, &node)?;
-            let right = FpVar::conditionally_select(&is_right, &node, &sibling)?;
-            node = gadget::hash(&[left, right])?;
-        }
-        node.enforce_equal(&root)?;
+        gadget::merkle_root(&cs, leaf, &self.path)?.enforce_equal(&root)?;
         computed_nullifier_hash.enforce_equal(&nullifier_hash)?;
         Ok(())
     }
@@ -198,11 +191,13 @@ pub fn constraint_count(kind: MembershipKind, depth: usize) -> Result<usize> {
     prover::count_constraints(MembershipCircuit::blank(kind, depth))
 }
 
-/// Groth16 keys for one membership statement, with the constraint matrices cached for fast proving.
+/// Groth16 keys for one membership statement, with the constraint matrices cached for fast proving. The
+/// shared accessors (`precompute`, `is_precomputed`, `num_constraints`, `proving_key`, `verifying_key`) come
+/// from [`Groth16Keys`], which the prover dereferences to.
 pub struct MembershipProver {
     kind: MembershipKind,
     depth: usize,
-    keys: CircuitKeys,
+    keys: Groth16Keys,
 }
 
 impl std::fmt::Debug for MembershipProver {
@@ -210,9 +205,21 @@ impl std::fmt::Debug for MembershipProver {
         f.debug_struct("MembershipProver")
             .field("kind", &self.kind)
             .field("depth", &self.depth)
-            .field("num_constraints", &self.keys.r1cs.num_constraints)
-            .field("precomputed", &self.keys.tables.is_some())
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for MembershipProver {
+    type Target = Groth16Keys;
+    fn deref(&self) -> &Groth16Keys {
+        &self.keys
+    }
+}
+
+impl std::ops::DerefMut for MembershipProver {
+    fn deref_mut(&mut self) -> &mut Groth16Keys {
+        &mut self.keys
     }
 }
 
@@ -220,19 +227,7 @@ impl MembershipProver {
     /// Circuit-specific Groth16 setup for `kind` at `depth`, the toxic waste drawn from `rng` (use OS randomness
     /// for real keys; a seeded generator gives reproducible, insecure keys for tests and benchmarks).
     pub fn setup<R: RngCore + CryptoRng>(kind: MembershipKind, depth: usize, rng: &mut R) -> Result<Self> {
-        Ok(Self { kind, depth, keys: CircuitKeys::setup(|| MembershipCircuit::blank(kind, depth), rng)? })
-    }
-
-    /// Precomputes window tables of the proving key (a few seconds, tens of megabytes at depth 20) so that
-    /// every later [`prove`](Self::prove) is faster; worth it for a long-lived prover or a benchmark, not for a
-    /// single proof. Idempotent.
-    pub fn precompute(&mut self) {
-        self.keys.precompute();
-    }
-
-    /// Whether [`precompute`](Self::precompute) has run.
-    pub fn is_precomputed(&self) -> bool {
-        self.keys.tables.is_some()
+        Ok(Self { kind, depth, keys: Groth16Keys::setup(|| MembershipCircuit::blank(kind, depth), rng)? })
     }
 
     /// The statement these keys prove.
@@ -243,21 +238,6 @@ impl MembershipProver {
     /// Tree depth these keys prove membership in.
     pub fn depth(&self) -> usize {
         self.depth
-    }
-
-    /// Number of R1CS constraints of the circuit.
-    pub fn num_constraints(&self) -> usize {
-        self.keys.r1cs.num_constraints
-    }
-
-    /// The proving key.
-    pub fn proving_key(&self) -> &ProvingKey<Bn254> {
-        &self.keys.pk
-    }
-
-    /// The verifying key.
-    pub fn verifying_key(&self) -> &VerifyingKey<Bn254> {
-        &self.keys.pk.vk
     }
 
     /// Proves `circuit` (checked natively first: an unsatisfied witness is an error, never a bogus proof),
@@ -273,8 +253,7 @@ impl MembershipProver {
             )));
         }
         circuit.check()?;
-        let full = self.keys.assignment(circuit)?;
-        self.keys.prove_assignment(&full, rng)
+        self.keys.prove_circuit(circuit, rng)
     }
 
     /// Proves `circuit` through `ark-groth16`'s own entry point (synthesis with matrix construction and
@@ -288,12 +267,12 @@ impl MembershipProver {
             return Err(ZkError::Shape("witness of another statement than the keys".into()));
         }
         circuit.check()?;
-        Ok(Groth16::<Bn254>::create_random_proof_with_reduction(circuit, &self.keys.pk, rng)?)
+        Ok(Groth16::<Bn254>::create_random_proof_with_reduction(circuit, &self.keys.inner.pk, rng)?)
     }
 
     /// Verifies a proof against these keys.
     pub fn verify(&self, public: &MembershipPublic, proof: &Proof<Bn254>) -> Result<bool> {
-        verify_prepared(&self.keys.pvk, &public.to_vec(), proof)
+        verify_prepared(&self.keys.inner.pvk, &public.to_vec(), proof)
     }
 }
 
@@ -353,13 +332,13 @@ pub struct Membership20Bench {
     /// R1CS constraints of the yardstick circuit.
     pub constraints: usize,
     /// Median proving time with cached matrices and precomputed key tables ([`MembershipProver::prove`] after
-    /// [`MembershipProver::precompute`]), ms: `prove_ms_membership20`.
+    /// [`Groth16Keys::precompute`](crate::keys::Groth16Keys::precompute)), ms: `prove_ms_membership20`.
     pub prove_ms: f64,
     /// Median proving time with cached matrices, without precomputed tables, ms.
     pub prove_ms_cached_matrices: f64,
     /// Median proving time through `ark-groth16`'s own entry point (synthesis and matrices on every proof), ms.
     pub prove_ms_arkworks_default: f64,
-    /// One-off time of [`MembershipProver::precompute`], ms.
+    /// One-off time of [`Groth16Keys::precompute`](crate::keys::Groth16Keys::precompute), ms.
     pub precompute_ms: f64,
     /// Median verification time, ms.
     pub verify_ms: f64,
@@ -504,14 +483,14 @@ mod tests {
         // Even bypassing that check, a proof from a lying assignment does not verify.
         let mut lying = honest.clone();
         lying.public.root += Fr::one();
-        let full = prover.keys.assignment(lying.clone()).expect("assignment");
+        let full = prover.keys.inner.assignment(lying.clone()).expect("assignment");
         let forged = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-            &prover.keys.pk,
+            &prover.keys.inner.pk,
             Fr::rand(&mut rng),
             Fr::rand(&mut rng),
-            &prover.keys.r1cs.matrices,
-            prover.keys.r1cs.num_instance_variables,
-            prover.keys.r1cs.num_constraints,
+            &prover.keys.inner.r1cs.matrices,
+            prover.keys.inner.r1cs.num_instance_variables,
+            prover.keys.inner.r1cs.num_constraints,
             &full,
         )
         .expect("forged proof");
@@ -524,22 +503,25 @@ mod tests {
         // With precomputed tables, proofs still verify, and only for their own statement; with the same
         // blinding they are the very proofs arkworks' prover makes.
         let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
-        let full = prover.keys.assignment(honest.clone()).expect("assignment");
+        let full = prover.keys.inner.assignment(honest.clone()).expect("assignment");
         let reference = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-            &prover.keys.pk,
+            &prover.keys.inner.pk,
             r,
             s,
-            &prover.keys.r1cs.matrices,
-            prover.keys.r1cs.num_instance_variables,
-            prover.keys.r1cs.num_constraints,
+            &prover.keys.inner.r1cs.matrices,
+            prover.keys.inner.r1cs.num_instance_variables,
+            prover.keys.inner.r1cs.num_constraints,
             &full,
         )
         .expect("reference proof");
         let mut fast = prover;
         fast.precompute();
         assert!(fast.is_precomputed());
-        let tables = fast.keys.tables.as_ref().expect("tables");
-        assert_eq!(prover::prove(&fast.keys.pk, tables, &fast.keys.r1cs, &full, r, s).expect("fast proof"), reference);
+        let tables = fast.keys.inner.tables.as_ref().expect("tables");
+        assert_eq!(
+            prover::prove(&fast.keys.inner.pk, tables, &fast.keys.inner.r1cs, &full, r, s).expect("fast proof"),
+            reference
+        );
         let proof = fast.prove(honest.clone(), &mut rng).expect("prove");
         assert!(fast.verify(&honest.public, &proof).expect("verify"));
         assert!(!fast.verify(&other, &proof).expect("verify"));

@@ -1,16 +1,16 @@
 //! Groth16 proof assembly over precomputed proving-key tables: the same equations as `ark-groth16`'s prover
-//! (`create_proof_with_assignment`), with the five multi-scalar multiplications done by [`FixedBaseMsm`] and
-//! the QAP witness map (`ark-groth16`'s libsnark reduction) run alongside the MSMs that do not need it.
+//! (`create_proof_with_assignment`), giving the same proof for the same `r` and `s`, with the multi-scalar
+//! multiplications done by [`FixedBaseMsm`] (the three that only feed `C` merged into one) and the QAP
+//! witness map (`ark-groth16`'s libsnark reduction) run alongside the MSMs that do not need it.
 
 use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
-use ark_ec::{AffineRepr, CurveGroup};
-use ark_ff::PrimeField;
-use ark_ff::UniformRand;
-use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+use ark_ec::CurveGroup;
+use ark_ff::{FftField, Field, One, PrimeField, UniformRand, Zero};
 use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, prepare_verifying_key};
-use ark_poly::GeneralEvaluationDomain;
+use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, R1CS_PREDICATE_LABEL, SynthesisMode,
+    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, R1CS_PREDICATE_LABEL,
+    SynthesisError, SynthesisMode,
 };
 use ark_std::rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
@@ -18,25 +18,31 @@ use rayon::prelude::*;
 use crate::msm::FixedBaseMsm;
 use crate::{Result, ZkError};
 
-/// Window tables of every query vector of a proving key.
+/// Window tables of the proving key's query vectors: `A` and `B` (G2) on their own, and `C`'s three MSMs
+/// (`B` in G1, `L` and `H`) merged into one over the concatenated bases, so they share one bucket reduction
+/// and a wider window.
 pub(crate) struct ProvingTables {
     a: FixedBaseMsm<G1Projective>,
-    b_g1: FixedBaseMsm<G1Projective>,
     b_g2: FixedBaseMsm<G2Projective>,
-    h: FixedBaseMsm<G1Projective>,
-    l: FixedBaseMsm<G1Projective>,
+    /// Over `b_g1_query ‖ l_query ‖ h_query`.
+    c: FixedBaseMsm<G1Projective>,
+    /// Lengths of `b_g1_query`, `l_query` and `h_query`.
+    c_lens: [usize; 3],
 }
 
 impl ProvingTables {
     /// Precomputes the tables for `pk` (seconds of work and tens of megabytes for a 5,000-constraint circuit).
     pub(crate) fn new(pk: &ProvingKey<Bn254>) -> Self {
-        let threads = rayon::current_num_threads();
+        let c_bases: Vec<_> = [&pk.b_g1_query, &pk.l_query, &pk.h_query]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
         Self {
-            a: FixedBaseMsm::new(&pk.a_query, threads),
-            b_g1: FixedBaseMsm::new(&pk.b_g1_query, threads),
-            b_g2: FixedBaseMsm::new(&pk.b_g2_query, threads),
-            h: FixedBaseMsm::new(&pk.h_query, threads),
-            l: FixedBaseMsm::new(&pk.l_query, threads),
+            a: FixedBaseMsm::new(&pk.a_query),
+            b_g2: FixedBaseMsm::new(&pk.b_g2_query),
+            c: FixedBaseMsm::new(&c_bases),
+            c_lens: [pk.b_g1_query.len(), pk.l_query.len(), pk.h_query.len()],
         }
     }
 }
@@ -53,7 +59,34 @@ pub(crate) struct R1cs {
     pub(crate) num_constraints: usize,
 }
 
-/// A Groth16 proof for `r1cs` and the full assignment `[1, inputs…, witnesses…]`, blinded with `r` and `s`.
+impl R1cs {
+    /// The constraint matrices and sizes of `blank` (synthesised in setup mode).
+    fn of<C: ConstraintSynthesizer<Fr>>(blank: C) -> Result<Self> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Setup);
+        blank.generate_constraints(cs.clone())?;
+        cs.finalize();
+        let mut all = cs.to_matrices()?;
+        let matrices = all
+            .remove(R1CS_PREDICATE_LABEL)
+            .ok_or_else(|| ZkError::Shape("no R1CS predicate in the constraint system".into()))?;
+        Ok(Self {
+            matrices,
+            num_instance_variables: cs.num_instance_variables(),
+            num_witness_variables: cs.num_witness_variables(),
+            num_constraints: cs.num_constraints(),
+        })
+    }
+}
+
+/// A Groth16 proof for `r1cs` and the full assignment `z = [1, inputs…, witnesses…]`, blinded with `r` and `s`:
+/// `ark-groth16`'s equations
+///
+/// `A = α + Σ zᵢ·Aᵢ + r·δ`, `B = β + Σ zᵢ·Bᵢ + s·δ` (in G2, and in G1 for `C`),
+/// `C = s·A + r·B₁ - r·s·δ + Σ wᵢ·Lᵢ + Σ hⱼ·Hⱼ`,
+///
+/// with `C` rearranged as `s·A + r·β + Σ (r·zᵢ)·B₁ᵢ + Σ wᵢ·Lᵢ + Σ hⱼ·Hⱼ` (one MSM, no G1 `B` of its own).
 pub(crate) fn prove(
     pk: &ProvingKey<Bn254>,
     tables: &ProvingTables,
@@ -63,37 +96,120 @@ pub(crate) fn prove(
     s: Fr,
 ) -> Result<Proof<Bn254>> {
     let num_inputs = r1cs.num_instance_variables;
-    let (h_acc, rest) = rayon::join(
+    // Index 0 of the full assignment is the constant 1, matching query[0] in the a and b queries.
+    let z: Vec<_> = full.par_iter().map(|x| x.into_bigint()).collect();
+    // The QAP witness map feeds only the C MSM; the G2 MSM (the largest) and A's run alongside it, and every
+    // MSM splits into bucket ranges that idle threads pick up.
+    let (c_acc, (g_a, g2_b)) = rayon::join(
         || -> Result<G1Projective> {
-            let h = LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
-                &r1cs.matrices,
-                num_inputs,
-                r1cs.num_constraints,
-                full,
-            )?;
-            let h: Vec<_> = h.par_iter().map(|x| x.into_bigint()).collect();
-            Ok(tables.h.msm(&h))
+            let h = witness_map(r1cs, full)?;
+            Ok(tables
+                .c
+                .msm(&c_scalars(tables, full, &z, num_inputs, &h, r))
+                + pk.beta_g1 * r)
         },
         || {
-            // Index 0 of the full assignment is the constant 1, matching query[0] in the a and b queries.
-            let z: Vec<_> = full.par_iter().map(|x| x.into_bigint()).collect();
-            let aux = z.get(num_inputs..).unwrap_or_default();
-            let l = tables.l.msm(aux);
-            let a = tables.a.msm(&z);
-            let b1 = tables.b_g1.msm(&z);
-            let b2 = tables.b_g2.msm(&z);
-            (l, a, b1, b2)
+            let g2_b = tables.b_g2.msm(&z) + pk.vk.delta_g2 * s + pk.vk.beta_g2;
+            let g_a = tables.a.msm(&z) + pk.delta_g1 * r + pk.vk.alpha_g1;
+            (g_a, g2_b)
         },
     );
-    let h_acc = h_acc?;
-    let (l_acc, a_acc, b1_acc, b2_acc) = rest;
+    let g_c = g_a * s + c_acc?;
+    let ac = G1Projective::normalize_batch(&[g_a, g_c]);
+    Ok(Proof {
+        a: ac[0],
+        b: g2_b.into_affine(),
+        c: ac[1],
+    })
+}
 
-    let delta_g1 = pk.delta_g1.into_group();
-    let g_a = delta_g1 * r + a_acc + pk.vk.alpha_g1;
-    let g1_b = delta_g1 * s + b1_acc + pk.beta_g1;
-    let g2_b = pk.vk.delta_g2.into_group() * s + b2_acc + pk.vk.beta_g2;
-    let g_c = g_a * s + g1_b * r - delta_g1 * (r * s) + l_acc + h_acc;
-    Ok(Proof { a: g_a.into_affine(), b: g2_b.into_affine(), c: g_c.into_affine() })
+/// The scalars of the merged `C` MSM: `r·z` for `b_g1_query`, the witness part of `z` for `l_query`, `h` for
+/// `h_query` (each cut or zero-padded to its query's length).
+fn c_scalars(
+    tables: &ProvingTables,
+    full: &[Fr],
+    z: &[<Fr as PrimeField>::BigInt],
+    num_inputs: usize,
+    h: &[Fr],
+    r: Fr,
+) -> Vec<<Fr as PrimeField>::BigInt> {
+    let [b_len, l_len, h_len] = tables.c_lens;
+    let zero = <Fr as PrimeField>::BigInt::default();
+    let mut scalars = vec![zero; b_len + l_len + h_len];
+    let (b, rest) = scalars.split_at_mut(b_len);
+    let (l, hs) = rest.split_at_mut(l_len);
+    b.par_iter_mut()
+        .zip(full)
+        .with_min_len(512)
+        .for_each(|(out, x)| *out = (r * x).into_bigint());
+    for (out, x) in l.iter_mut().zip(z.get(num_inputs..).unwrap_or_default()) {
+        *out = *x;
+    }
+    hs.par_iter_mut()
+        .zip(h)
+        .with_min_len(512)
+        .for_each(|(out, x)| *out = x.into_bigint());
+    scalars
+}
+
+/// `Σ coefficient·full[index]` over one constraint row.
+fn evaluate_row(row: &[(Fr, usize)], full: &[Fr]) -> Fr {
+    row.iter()
+        .map(|(coefficient, i)| {
+            if coefficient.is_one() {
+                full[*i]
+            } else {
+                full[*i] * coefficient
+            }
+        })
+        .sum()
+}
+
+/// The QAP witness map of `ark-groth16`'s [`LibsnarkReduction`] (`witness_map_from_matrices`), the same
+/// coefficients of `h = (A·B - C)/Z` computed with the three polynomials interpolated concurrently.
+fn witness_map(r1cs: &R1cs, full: &[Fr]) -> Result<Vec<Fr>> {
+    let n = r1cs.num_constraints;
+    let inputs = r1cs.num_instance_variables;
+    let domain = Radix2EvaluationDomain::<Fr>::new(n + inputs)
+        .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+    let coset = domain
+        .get_coset(Fr::GENERATOR)
+        .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+    let size = domain.size();
+    let [ma, mb, mc] = r1cs.matrices.as_slice() else {
+        return Err(ZkError::Shape("an R1CS has three matrices".into()));
+    };
+    // Evaluations of a matrix's polynomial on the domain, moved to the coset.
+    let on_coset = |m: &Matrix<Fr>, with_inputs: bool| {
+        let mut v = vec![Fr::zero(); size];
+        v[..n]
+            .par_iter_mut()
+            .zip(m)
+            .with_min_len(512)
+            .for_each(|(v, row)| *v = evaluate_row(row, full));
+        if with_inputs {
+            // The libsnark reduction's extra constraints `input_i · 0 = 0` keep the inputs independent.
+            v[n..n + inputs].copy_from_slice(&full[..inputs]);
+        }
+        domain.ifft_in_place(&mut v);
+        coset.fft_in_place(&mut v);
+        v
+    };
+    let (mut a, (b, c)) = rayon::join(
+        || on_coset(ma, true),
+        || rayon::join(|| on_coset(mb, false), || on_coset(mc, false)),
+    );
+    let z_inverse = domain
+        .evaluate_vanishing_polynomial(Fr::GENERATOR)
+        .inverse()
+        .ok_or(SynthesisError::Unsatisfiable)?;
+    a.par_iter_mut()
+        .zip(&b)
+        .zip(&c)
+        .with_min_len(1024)
+        .for_each(|((a, b), c)| *a = (*a * b - c) * z_inverse);
+    coset.ifft_in_place(&mut a);
+    Ok(a)
 }
 
 /// Number of constraints of a circuit (synthesised in setup mode).
@@ -122,23 +238,34 @@ impl CircuitKeys {
         blank: impl Fn() -> C,
         rng: &mut R,
     ) -> Result<Self> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        blank().generate_constraints(cs.clone())?;
-        cs.finalize();
-        let mut all = cs.to_matrices()?;
-        let matrices = all
-            .remove(R1CS_PREDICATE_LABEL)
-            .ok_or_else(|| ZkError::Shape("no R1CS predicate in the constraint system".into()))?;
+        let r1cs = R1cs::of(blank())?;
         let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(blank(), rng)?;
         let pvk = prepare_verifying_key(&pk.vk);
-        let r1cs = R1cs {
-            matrices,
-            num_instance_variables: cs.num_instance_variables(),
-            num_witness_variables: cs.num_witness_variables(),
-            num_constraints: cs.num_constraints(),
-        };
+        Ok(Self { pk, pvk, r1cs, tables: None })
+    }
+
+    /// Keys from a proving key made earlier for the shape of `blank()` (e.g. read from a key file): the
+    /// constraint matrices are derived again and the key's query lengths checked against them.
+    pub(crate) fn from_proving_key<C: ConstraintSynthesizer<Fr>>(
+        blank: impl Fn() -> C,
+        pk: ProvingKey<Bn254>,
+    ) -> Result<Self> {
+        let r1cs = R1cs::of(blank())?;
+        let variables = r1cs.num_instance_variables + r1cs.num_witness_variables;
+        let domain = Radix2EvaluationDomain::<Fr>::compute_size_of_domain(
+            r1cs.num_constraints + r1cs.num_instance_variables,
+        )
+        .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+        let fits = pk.vk.gamma_abc_g1.len() == r1cs.num_instance_variables
+            && pk.a_query.len() == variables
+            && pk.b_g1_query.len() == variables
+            && pk.b_g2_query.len() == variables
+            && pk.l_query.len() == r1cs.num_witness_variables
+            && pk.h_query.len() == domain - 1;
+        if !fits {
+            return Err(ZkError::Shape("the proving key was made for another circuit shape".into()));
+        }
+        let pvk = prepare_verifying_key(&pk.vk);
         Ok(Self { pk, pvk, r1cs, tables: None })
     }
 
@@ -154,12 +281,17 @@ impl CircuitKeys {
     pub(crate) fn assignment<C: ConstraintSynthesizer<Fr>>(&self, circuit: C) -> Result<Vec<Fr>> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
+        cs.set_mode(SynthesisMode::Prove {
+            construct_matrices: false,
+            generate_lc_assignments: false,
+        });
         circuit.generate_constraints(cs.clone())?;
         if cs.num_instance_variables() != self.r1cs.num_instance_variables
             || cs.num_witness_variables() != self.r1cs.num_witness_variables
         {
-            return Err(ZkError::Shape("witness generation allocated a different number of variables".into()));
+            return Err(ZkError::Shape(
+                "witness generation allocated a different number of variables".into(),
+            ));
         }
         let mut full = cs.instance_assignment()?;
         full.extend(cs.witness_assignment()?);
@@ -168,7 +300,11 @@ impl CircuitKeys {
 
     /// A proof of the full assignment, blinded with randomness from `rng`: over the precomputed tables when
     /// there are some, else through `ark-groth16` with the cached matrices.
-    pub(crate) fn prove_assignment<R: RngCore + CryptoRng>(&self, full: &[Fr], rng: &mut R) -> Result<Proof<Bn254>> {
+    pub(crate) fn prove_assignment<R: RngCore + CryptoRng>(
+        &self,
+        full: &[Fr],
+        rng: &mut R,
+    ) -> Result<Proof<Bn254>> {
         let r = Fr::rand(rng);
         let s = Fr::rand(rng);
         match &self.tables {

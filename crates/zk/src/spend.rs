@@ -1,33 +1,45 @@
 //! The shielded-pool spend circuit (Privacy Pools / Tornado Nova style): spend part of a note in the pool's
-//! depth-20 Poseidon Merkle tree, pay `value` to a recipient and `fee` to a relayer, and put the rest back
-//! into the pool as a change note, proved with Groth16 over BN254.
+//! depth-20 Poseidon Merkle tree, withdraw `withdrawn` from it and put the rest back into the pool as a
+//! change note, proved with Groth16 over BN254.
 //!
-//! A note commits to its amount and two random field elements:
-//! `commitment = Poseidon(amount, nullifier, secret)` (circomlib `Poseidon(3)`), the leaf of the tree.
+//! A note commits to its amount and two random field elements in two steps, so that a contract can compute
+//! the leaf of a deposit on chain from the public amount and a precommitment the depositor sends:
+//! - `precommitment = Poseidon(nullifier, secret)` (circomlib `Poseidon(2)`, [`Note::precommitment`]);
+//! - `commitment = Poseidon(amount, precommitment)` (`Poseidon(2)`, [`Note::commitment`]), the leaf of the
+//!   tree (on chain: `PoseidonT3.hash([amount, precommitment])` at deposit);
+//! - `nullifierHash = Poseidon(nullifier)` (`Poseidon(1)`), revealed when the note is spent.
 //!
-//! **Public inputs, in this order** ([`SpendPublic::to_vec`]): `root`, `nullifierHash`, `value`, `fee`,
-//! `changeCommitment`, `recipient`, `relayer`, `chainId`, `pool`.
+//! **Public inputs, in this order** ([`SpendPublic::to_vec`], [`SPEND_PUBLIC_INPUTS`] = 5): `root`,
+//! `nullifierHash`, `withdrawn`, `changeCommitment`, `context`.
+//!
+//! Every public input costs an elliptic-curve multiplication (about 6,200 gas) in the on-chain verifier, so
+//! whatever else a spend must be bound to (recipient, relayer, fee, chain id, pool, order) is bound through
+//! one hashed `context` input, as Privacy Pools does. This crate knows no chain and treats `context` as an
+//! opaque field element: **the chain side** computes `context = keccak256(chainId, pool, order binding,
+//! relayer, fee) >> 3` (below 2^253 < r, so always a field element), checks it equals the proof's input, and
+//! checks that `withdrawn` splits into the value paid out and the relayer's `fee` (`value + fee =
+//! withdrawn`). The circuit only knows `withdrawn`, everything that leaves the note.
 //!
 //! Private inputs: the note (`amount`, `nullifier`, `secret`), its authentication path (siblings and index
 //! bits), and the change note's `changeNullifier` and `changeSecret`. The change amount is derived:
-//! `change = amount − value − fee`.
+//! `change = amount − withdrawn`.
 //!
 //! Constraints:
-//! - `Poseidon(amount, nullifier, secret)` is a leaf of the tree with root `root` (circomlib `DualMux` per
-//!   level, as in [`crate::membership`]);
+//! - `Poseidon(amount, Poseidon(nullifier, secret))` is a leaf of the tree with root `root` (circomlib
+//!   `DualMux` per level, the path gadget [`gadget::merkle_root`] shared with [`crate::membership`]);
 //! - `nullifierHash = Poseidon(nullifier)`;
-//! - `amount`, `value`, `fee` and `change` are each below 2^128, each by a decomposition into 128 enforced
-//!   bits, and `amount = value + fee + change`. Since the three summands are below 2^128 their integer sum is
-//!   below 3·2^128 < r, so the field equation is the integer equation: no note can go negative and nothing
-//!   can wrap around the field. (`amount < 2^128` would follow for notes the pool created if deposits are
+//! - `amount`, `withdrawn` and `change` are each below 2^128, each by a decomposition into 128 enforced bits,
+//!   and `amount = withdrawn + change`. Since both summands are below 2^128 their integer sum is below
+//!   2^129 < r, so the field equation is the integer equation: no note can go negative and nothing can wrap
+//!   around the field. (`amount < 2^128` would follow for notes the pool created if deposits are
 //!   range-checked, as change notes are here; it is checked anyway, for 129 constraints.)
-//! - `changeCommitment = Poseidon(change, changeNullifier, changeSecret)`;
-//! - `recipient`, `relayer`, `chainId` and `pool` each enter one constraint (`x · x = x²`, Tornado's trick),
-//!   so a proof is bound to them and cannot be replayed with any of them changed.
+//! - `changeCommitment = Poseidon(change, Poseidon(changeNullifier, changeSecret))`;
+//! - `context` enters one constraint (`x · x = x²`, Tornado's trick), so a proof is bound to it and cannot be
+//!   replayed with another context.
 //!
-//! At depth 20: [`SPEND20_CONSTRAINTS`] = 6,119 constraints: 20·(240 + 3)
-//! for the path, 2·261 for the two `Poseidon(3)` commitments, 213 for the nullifier hash, 4·129 for the range
-//! checks, 1 for the sum, 3 equalities (root, nullifier hash, change commitment) and 4 bindings.
+//! At depth 20: [`SPEND20_CONSTRAINTS`] = 6,425 constraints: 20·(240 + 3) = 4,860 for the path, 4·240 for
+//! the two two-step commitments, 213 for the nullifier hash, 3·129 for the range checks, 1 for the sum,
+//! 3 equalities (root, nullifier hash, change commitment) and 1 binding.
 //!
 //! **Nullifier aliasing.** The nullifier is a field element: the integers `n` and `n + r` are the same
 //! element and so have the same nullifier hash, and the proof's public inputs are field elements too. A
@@ -37,27 +49,26 @@
 //! `nullifierHash + r` would pass as an unspent nullifier for an already spent note.
 
 use ark_bn254::{Bn254, Fr};
-use ark_ff::{BigInteger, PrimeField};
-use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
+use ark_groth16::{Proof, ProvingKey};
 use ark_r1cs_std::fields::fp::FpVar;
 use ark_r1cs_std::prelude::*;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use ark_std::rand::{CryptoRng, RngCore};
 
+use crate::keys::Groth16Keys;
 use crate::merkle::{MerklePath, MerkleTree};
-use crate::prover::{self, CircuitKeys};
-use crate::{Result, ZkError, gadget, poseidon};
+use crate::{Result, ZkError, gadget, poseidon, prover};
 
 /// Depth of the shielded pool's tree.
 pub const SPEND_DEPTH: usize = crate::membership::MEMBERSHIP20_DEPTH;
 
 /// Number of public inputs of the spend circuit.
-pub const SPEND_PUBLIC_INPUTS: usize = 9;
+pub const SPEND_PUBLIC_INPUTS: usize = 5;
 
 /// Number of R1CS constraints of the spend circuit at depth 20.
-pub const SPEND20_CONSTRAINTS: usize = 6_119;
+pub const SPEND20_CONSTRAINTS: usize = 6_425;
 
-/// Bits of every amount: amounts, values, fees and changes are below 2^128.
+/// Bits of every amount: amounts, withdrawals and changes are below 2^128.
 pub const AMOUNT_BITS: usize = 128;
 
 /// A note of the shielded pool: an amount and the two random field elements that hide it.
@@ -72,9 +83,14 @@ pub struct Note {
 }
 
 impl Note {
-    /// The note's commitment, the leaf it occupies in the tree: `Poseidon(amount, nullifier, secret)`.
+    /// The precommitment a depositor sends, hiding the nullifier and secret: `Poseidon(nullifier, secret)`.
+    pub fn precommitment(&self) -> Fr {
+        poseidon::hash2(self.nullifier, self.secret)
+    }
+
+    /// The note's commitment, the leaf it occupies in the tree: `Poseidon(amount, precommitment)`.
     pub fn commitment(&self) -> Fr {
-        poseidon::hash(&[Fr::from(self.amount), self.nullifier, self.secret]).expect("arity 3 is supported")
+        poseidon::hash2(Fr::from(self.amount), self.precommitment())
     }
 
     /// The nullifier hash revealed on spending: `Poseidon(nullifier)`.
@@ -86,18 +102,12 @@ impl Note {
 /// What the spender asks for: the public part of a spend and the randomness of the change note.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpendRequest {
-    /// Paid to the recipient.
-    pub value: u128,
-    /// Paid to the relayer.
-    pub fee: u128,
-    /// Recipient, as a field element (e.g. an address as an integer).
-    pub recipient: Fr,
-    /// Relayer, as a field element.
-    pub relayer: Fr,
-    /// Chain id.
-    pub chain_id: Fr,
-    /// The pool (contract) the proof is for, as a field element.
-    pub pool: Fr,
+    /// Everything that leaves the note: the value paid out plus the relayer's fee (the chain side checks the
+    /// split).
+    pub withdrawn: u128,
+    /// The hashed context the proof is bound to (the chain side computes it from chain id, pool, order
+    /// binding, relayer and fee; see the module documentation). Opaque here.
+    pub context: Fr,
     /// Nullifier of the change note.
     pub change_nullifier: Fr,
     /// Secret of the change note.
@@ -111,37 +121,18 @@ pub struct SpendPublic {
     pub root: Fr,
     /// `Poseidon(nullifier)`, recorded against double spending.
     pub nullifier_hash: Fr,
-    /// Paid to the recipient.
-    pub value: Fr,
-    /// Paid to the relayer.
-    pub fee: Fr,
+    /// What leaves the note (value + fee).
+    pub withdrawn: Fr,
     /// Commitment of the change note, inserted into the tree.
     pub change_commitment: Fr,
-    /// Recipient.
-    pub recipient: Fr,
-    /// Relayer.
-    pub relayer: Fr,
-    /// Chain id.
-    pub chain_id: Fr,
-    /// Pool.
-    pub pool: Fr,
+    /// The hashed context (recipient, relayer, fee, chain, pool) the proof is bound to.
+    pub context: Fr,
 }
 
 impl SpendPublic {
-    /// The public inputs in circuit order: `[root, nullifierHash, value, fee, changeCommitment, recipient,
-    /// relayer, chainId, pool]`.
+    /// The public inputs in circuit order: `[root, nullifierHash, withdrawn, changeCommitment, context]`.
     pub fn to_vec(&self) -> Vec<Fr> {
-        vec![
-            self.root,
-            self.nullifier_hash,
-            self.value,
-            self.fee,
-            self.change_commitment,
-            self.recipient,
-            self.relayer,
-            self.chain_id,
-            self.pool,
-        ]
+        vec![self.root, self.nullifier_hash, self.withdrawn, self.change_commitment, self.context]
     }
 }
 
@@ -168,10 +159,15 @@ pub struct SpendCircuit {
     pub witness: SpendWitness,
 }
 
-/// The change amount as a field element: `amount − value − fee` (wraps modulo r on overdraw, which the
+/// The change amount as a field element: `amount − withdrawn` (wraps modulo r on overdraw, which the
 /// circuit's range check then refuses).
-fn change_field(amount: Fr, value: Fr, fee: Fr) -> Fr {
-    amount - value - fee
+fn change_field(amount: Fr, withdrawn: Fr) -> Fr {
+    amount - withdrawn
+}
+
+/// `Poseidon(amount, Poseidon(nullifier, secret))` over field elements (the change amount may be any).
+fn commitment_field(amount: Fr, nullifier: Fr, secret: Fr) -> Fr {
+    poseidon::hash2(amount, poseidon::hash2(nullifier, secret))
 }
 
 impl SpendCircuit {
@@ -180,11 +176,10 @@ impl SpendCircuit {
     /// Refuses a request that overdraws the note ([`ZkError::Overdraw`]) and a note whose commitment is not
     /// a leaf of the tree ([`ZkError::NoteNotInTree`]; the leaves are searched linearly).
     pub fn new(note: Note, tree: &MerkleTree, request: &SpendRequest) -> Result<Self> {
-        let change = request
-            .value
-            .checked_add(request.fee)
-            .and_then(|spent| note.amount.checked_sub(spent))
-            .ok_or(ZkError::Overdraw { amount: note.amount, value: request.value, fee: request.fee })?;
+        let change = note
+            .amount
+            .checked_sub(request.withdrawn)
+            .ok_or(ZkError::Overdraw { amount: note.amount, withdrawn: request.withdrawn })?;
         let commitment = note.commitment();
         let index = (0..tree.len()).find(|i| tree.leaf(*i).ok() == Some(commitment)).ok_or(ZkError::NoteNotInTree)?;
         let path = tree.path(index)?;
@@ -192,13 +187,9 @@ impl SpendCircuit {
         let public = SpendPublic {
             root: tree.root(),
             nullifier_hash: note.nullifier_hash(),
-            value: Fr::from(request.value),
-            fee: Fr::from(request.fee),
+            withdrawn: Fr::from(request.withdrawn),
             change_commitment: change_note.commitment(),
-            recipient: request.recipient,
-            relayer: request.relayer,
-            chain_id: request.chain_id,
-            pool: request.pool,
+            context: request.context,
         };
         let witness = SpendWitness {
             note,
@@ -217,13 +208,9 @@ impl SpendCircuit {
         let public = SpendPublic {
             root: path.root(note.commitment()),
             nullifier_hash: note.nullifier_hash(),
-            value: zero,
-            fee: zero,
+            withdrawn: zero,
             change_commitment: note.commitment(),
-            recipient: zero,
-            relayer: zero,
-            chain_id: zero,
-            pool: zero,
+            context: zero,
         };
         Self { public, witness: SpendWitness { note, path, change_nullifier: zero, change_secret: zero } }
     }
@@ -246,35 +233,15 @@ impl SpendCircuit {
         if w.note.nullifier_hash() != p.nullifier_hash {
             return Err(ZkError::Unsatisfied("the nullifier hash does not match the note"));
         }
-        let change = change_field(Fr::from(w.note.amount), p.value, p.fee);
-        if ![p.value, p.fee, change].iter().all(below_2_128) {
-            return Err(ZkError::Unsatisfied("value, fee or change is not below 2^128 (overdraw)"));
+        let change = change_field(Fr::from(w.note.amount), p.withdrawn);
+        if ![p.withdrawn, change].iter().all(|x| gadget::fits_bits(x, AMOUNT_BITS)) {
+            return Err(ZkError::Unsatisfied("withdrawn or change is not below 2^128 (overdraw)"));
         }
-        let change_commitment =
-            poseidon::hash(&[change, w.change_nullifier, w.change_secret]).expect("arity 3 is supported");
-        if change_commitment != p.change_commitment {
+        if commitment_field(change, w.change_nullifier, w.change_secret) != p.change_commitment {
             return Err(ZkError::Unsatisfied("the change commitment does not match"));
         }
         Ok(())
     }
-}
-
-fn below_2_128(x: &Fr) -> bool {
-    x.into_bigint().num_bits() as usize <= AMOUNT_BITS
-}
-
-/// Enforces `x < 2^128`: 128 boolean-constrained bit witnesses whose weighted sum equals `x` (129
-/// constraints). For `x ≥ 2^128` the bits hold its low 128 bits and the equation is unsatisfied.
-fn enforce_below_2_128(cs: &ConstraintSystemRef<Fr>, x: &FpVar<Fr>) -> Result<(), SynthesisError> {
-    let limbs = x.value().ok().map(|v| v.into_bigint());
-    let bits = (0..AMOUNT_BITS)
-        .map(|i| {
-            Boolean::new_witness(cs.clone(), || {
-                limbs.map(|l| (l.0[i / 64] >> (i % 64)) & 1 == 1).ok_or(SynthesisError::AssignmentMissing)
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Boolean::le_bits_to_fp(&bits)?.enforce_equal(x)
 }
 
 impl ConstraintSynthesizer<Fr> for SpendCircuit {
@@ -286,43 +253,34 @@ impl ConstraintSynthesizer<Fr> for SpendCircuit {
         let input = |x: Fr| FpVar::new_input(cs.clone(), || Ok(x));
         let root = input(p.root)?;
         let nullifier_hash = input(p.nullifier_hash)?;
-        let value = input(p.value)?;
-        let fee = input(p.fee)?;
+        let withdrawn = input(p.withdrawn)?;
         let change_commitment = input(p.change_commitment)?;
-        let bound = [input(p.recipient)?, input(p.relayer)?, input(p.chain_id)?, input(p.pool)?];
+        let context = input(p.context)?;
 
         let witness = |x: Fr| FpVar::new_witness(cs.clone(), || Ok(x));
         let amount = witness(Fr::from(w.note.amount))?;
         let nullifier = witness(w.note.nullifier)?;
         let secret = witness(w.note.secret)?;
-        let change = witness(change_field(Fr::from(w.note.amount), p.value, p.fee))?;
+        let change = witness(change_field(Fr::from(w.note.amount), p.withdrawn))?;
         let change_nullifier = witness(w.change_nullifier)?;
         let change_secret = witness(w.change_secret)?;
 
-        // Amounts: all below 2^128 and amount = value + fee + change (no wrap, see the module docs).
-        for x in [&amount, &value, &fee, &change] {
-            enforce_below_2_128(&cs, x)?;
+        // Amounts: all below 2^128 and amount = withdrawn + change (no wrap, see the module docs).
+        for x in [&amount, &withdrawn, &change] {
+            gadget::enforce_bits(&cs, x, AMOUNT_BITS)?;
         }
-        (&value + &fee + &change).enforce_equal(&amount)?;
+        (&withdrawn + &change).enforce_equal(&amount)?;
 
-        // Membership of the note's commitment.
-        let mut node = gadget::hash(&[amount, nullifier.clone(), secret])?;
-        for (sibling, right) in w.path.siblings.iter().zip(&w.path.index_bits) {
-            let sibling = witness(*sibling)?;
-            let is_right = Boolean::new_witness(cs.clone(), || Ok(*right))?;
-            let left = FpVar::conditionally_select(&is_right, &sibling, &node)?;
-            let right = FpVar::conditionally_select(&is_right, &node, &sibling)?;
-            node = gadget::hash(&[left, right])?;
-        }
-        node.enforce_equal(&root)?;
+        // Membership of the note's commitment Poseidon(amount, Poseidon(nullifier, secret)).
+        let precommitment = gadget::hash(&[nullifier.clone(), secret])?;
+        let leaf = gadget::hash(&[amount, precommitment])?;
+        gadget::merkle_root(&cs, leaf, &w.path)?.enforce_equal(&root)?;
         gadget::hash(&[nullifier])?.enforce_equal(&nullifier_hash)?;
-        gadget::hash(&[change, change_nullifier, change_secret])?.enforce_equal(&change_commitment)?;
+        let change_precommitment = gadget::hash(&[change_nullifier, change_secret])?;
+        gadget::hash(&[change, change_precommitment])?.enforce_equal(&change_commitment)?;
 
-        // Bind recipient, relayer, chain id and pool: one constraint each (x · x = x²).
-        for x in &bound {
-            // The square is not used further; the constraint `x · x = x²` is what binds x.
-            let _square = x.square()?;
-        }
+        // Bind the context: one constraint (x · x = x²); the square is not used further.
+        let _square = context.square()?;
         Ok(())
     }
 }
@@ -333,19 +291,30 @@ pub fn constraint_count(depth: usize) -> Result<usize> {
 }
 
 /// Groth16 keys for the spend circuit, with the constraint matrices cached for proving (and, once
-/// [`precompute`](SpendProver::precompute)d, window tables of the proving key).
+/// [`precompute`](Groth16Keys::precompute)d, window tables of the proving key). The shared accessors
+/// (`precompute`, `num_constraints`, `proving_key`, `verifying_key`, …) come from [`Groth16Keys`], which the
+/// prover dereferences to.
 pub struct SpendProver {
     depth: usize,
-    keys: CircuitKeys,
+    keys: Groth16Keys,
 }
 
 impl std::fmt::Debug for SpendProver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SpendProver")
-            .field("depth", &self.depth)
-            .field("num_constraints", &self.keys.r1cs.num_constraints)
-            .field("precomputed", &self.keys.tables.is_some())
-            .finish_non_exhaustive()
+        f.debug_struct("SpendProver").field("depth", &self.depth).field("keys", &self.keys).finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for SpendProver {
+    type Target = Groth16Keys;
+    fn deref(&self) -> &Groth16Keys {
+        &self.keys
+    }
+}
+
+impl std::ops::DerefMut for SpendProver {
+    fn deref_mut(&mut self) -> &mut Groth16Keys {
+        &mut self.keys
     }
 }
 
@@ -353,33 +322,18 @@ impl SpendProver {
     /// Circuit-specific Groth16 setup at `depth`, the toxic waste drawn from `rng` (OS randomness for real
     /// keys; a seeded generator gives reproducible, insecure keys for tests).
     pub fn setup<R: RngCore + CryptoRng>(depth: usize, rng: &mut R) -> Result<Self> {
-        Ok(Self { depth, keys: CircuitKeys::setup(|| SpendCircuit::blank(depth), rng)? })
+        Ok(Self { depth, keys: Groth16Keys::setup(|| SpendCircuit::blank(depth), rng)? })
     }
 
-    /// Precomputes window tables of the proving key (seconds, tens of megabytes at depth 20) so that every
-    /// later [`prove`](Self::prove) is faster. Idempotent.
-    pub fn precompute(&mut self) {
-        self.keys.precompute();
+    /// A prover from a proving key made earlier for the spend circuit at `depth` (read back from a key file);
+    /// refused when the key is for another circuit shape.
+    pub fn from_proving_key(depth: usize, pk: ProvingKey<Bn254>) -> Result<Self> {
+        Ok(Self { depth, keys: Groth16Keys::from_proving_key(|| SpendCircuit::blank(depth), pk)? })
     }
 
     /// Tree depth these keys prove spends in.
     pub fn depth(&self) -> usize {
         self.depth
-    }
-
-    /// Number of R1CS constraints of the circuit.
-    pub fn num_constraints(&self) -> usize {
-        self.keys.r1cs.num_constraints
-    }
-
-    /// The proving key.
-    pub fn proving_key(&self) -> &ProvingKey<Bn254> {
-        &self.keys.pk
-    }
-
-    /// The verifying key.
-    pub fn verifying_key(&self) -> &VerifyingKey<Bn254> {
-        &self.keys.pk.vk
     }
 
     /// Proves `circuit` (checked natively first: an unsatisfied witness is an error, never a bogus proof),
@@ -393,21 +347,22 @@ impl SpendProver {
             )));
         }
         circuit.check()?;
-        let full = self.keys.assignment(circuit)?;
-        self.keys.prove_assignment(&full, rng)
+        self.keys.prove_circuit(circuit, rng)
     }
 
     /// Verifies a proof against these keys.
     pub fn verify(&self, public: &SpendPublic, proof: &Proof<Bn254>) -> Result<bool> {
-        Ok(Groth16::<Bn254>::verify_proof(&self.keys.pvk, proof, &public.to_vec())?)
+        self.keys.verify_inputs(&public.to_vec(), proof)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ark_bn254::Bn254;
     use ark_ff::UniformRand;
-    use ark_ff::{Field, One};
+    use ark_ff::{BigInteger, Field, One, PrimeField};
+    use ark_groth16::Groth16;
     use ark_relations::gr1cs::{ConstraintSystem, OptimizationGoal};
     use ark_std::rand::{SeedableRng, rngs::StdRng};
 
@@ -422,7 +377,7 @@ mod tests {
         cs.is_satisfied().expect("is_satisfied")
     }
 
-    /// A depth-`depth` tree of a few notes, the one at index 2 holding 1,000, and a request for 600 + 25.
+    /// A depth-`depth` tree of a few notes, the one at index 2 holding 1,000, and a request withdrawing 625.
     fn sample(depth: usize, seed: u64) -> (Note, MerkleTree, SpendRequest) {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut tree = MerkleTree::new(depth).expect("tree");
@@ -435,28 +390,23 @@ mod tests {
             }
         }
         let request = SpendRequest {
-            value: 600,
-            fee: 25,
-            recipient: Fr::from(0xdead_beefu64),
-            relayer: Fr::from(0xfeedu64),
-            chain_id: Fr::from(8453u64),
-            pool: Fr::from(0x9001u64),
+            withdrawn: 625,
+            context: Fr::from(0x00de_adbe_ef00_feedu64) * Fr::from(8453u64),
             change_nullifier: Fr::rand(&mut rng),
             change_secret: Fr::rand(&mut rng),
         };
         (chosen.expect("note"), tree, request)
     }
 
-    /// An overdrawing circuit forced past the native builder: `value + fee = amount + excess`, so the derived
+    /// An overdrawing circuit forced past the native builder: `withdrawn = amount + excess`, so the derived
     /// change is `r − excess` ("negative"), with the public inputs otherwise consistent.
     fn overdrawn(honest: &SpendCircuit, excess: u64) -> SpendCircuit {
         let mut c = honest.clone();
         let amount = Fr::from(c.witness.note.amount);
-        c.public.value = amount - c.public.fee + Fr::from(excess);
-        let change = change_field(amount, c.public.value, c.public.fee);
+        c.public.withdrawn = amount + Fr::from(excess);
+        let change = change_field(amount, c.public.withdrawn);
         assert_eq!(change, -Fr::from(excess));
-        c.public.change_commitment =
-            poseidon::hash(&[change, c.witness.change_nullifier, c.witness.change_secret]).expect("hash");
+        c.public.change_commitment = commitment_field(change, c.witness.change_nullifier, c.witness.change_secret);
         c
     }
 
@@ -466,16 +416,29 @@ mod tests {
     }
 
     #[test]
+    fn commitment_is_two_step() {
+        let note = Note { amount: 7, nullifier: Fr::from(11u64), secret: Fr::from(13u64) };
+        let pre = poseidon::hash2(Fr::from(11u64), Fr::from(13u64));
+        assert_eq!(note.precommitment(), pre);
+        assert_eq!(note.commitment(), poseidon::hash2(Fr::from(7u64), pre));
+        assert_eq!(note.commitment(), commitment_field(Fr::from(7u64), note.nullifier, note.secret));
+        assert_eq!(note.nullifier_hash(), poseidon::hash1(Fr::from(11u64)));
+    }
+
+    #[test]
     fn honest_spend_satisfies_and_lies_do_not() {
         let (note, tree, request) = sample(SPEND_DEPTH, 1);
         let honest = SpendCircuit::new(note, &tree, &request).expect("spend");
-        assert_eq!(honest.public.value, Fr::from(600u64));
+        assert_eq!(honest.public.withdrawn, Fr::from(625u64));
+        assert_eq!(honest.public.context, request.context);
         honest.check().expect("native check");
         assert!(satisfied(honest.clone()), "honest spend unsatisfied");
 
-        // Spending everything (change 0) and the largest amounts are fine.
-        let all = SpendRequest { value: 975, ..request };
+        // Withdrawing everything (change 0) and nothing are fine.
+        let all = SpendRequest { withdrawn: 1_000, ..request };
         assert!(satisfied(SpendCircuit::new(note, &tree, &all).expect("spend all")));
+        let none = SpendRequest { withdrawn: 0, ..request };
+        assert!(satisfied(SpendCircuit::new(note, &tree, &none).expect("spend nothing")));
 
         let mut lies: Vec<(&str, SpendCircuit)> = Vec::new();
         let mut c = honest.clone();
@@ -488,24 +451,29 @@ mod tests {
         c.public.change_commitment += Fr::one();
         lies.push(("wrong change commitment", c));
         let mut c = honest.clone();
-        c.public.value += Fr::one();
-        lies.push(("value changed (change commitment then wrong)", c));
+        c.public.withdrawn += Fr::one();
+        lies.push(("withdrawn changed (change commitment then wrong)", c));
         let mut c = honest.clone();
         c.witness.note.amount += 1;
         lies.push(("amount changed (commitment not in the tree)", c));
+        let mut c = honest.clone();
+        c.witness.note.secret += Fr::one();
+        lies.push(("secret changed (precommitment then wrong)", c));
         lies.push(("overdraw by 1 (change r - 1)", overdrawn(&honest, 1)));
         lies.push(("overdraw by 1,000", overdrawn(&honest, 1_000)));
-        // Wrapping the other way: value = r - 1 ("negative"), change = amount - fee + 1, the sum still holds
-        // in the field; only the range check on value refuses it.
+        // Wrapping the other way: withdrawn = r - 1 ("negative"), change = amount + 1, the sum still holds in
+        // the field; only the range check on withdrawn refuses it.
         let mut c = honest.clone();
-        c.public.value = -Fr::one();
-        let change = change_field(Fr::from(c.witness.note.amount), c.public.value, c.public.fee);
-        c.public.change_commitment =
-            poseidon::hash(&[change, c.witness.change_nullifier, c.witness.change_secret]).expect("hash");
-        lies.push(("value r - 1", c));
+        c.public.withdrawn = -Fr::one();
+        let change = change_field(Fr::from(c.witness.note.amount), c.public.withdrawn);
+        c.public.change_commitment = commitment_field(change, c.witness.change_nullifier, c.witness.change_secret);
+        lies.push(("withdrawn r - 1", c));
+        // withdrawn = 2^128 + 625 with change = amount - withdrawn: refused by the range checks.
         let mut c = honest;
-        c.public.fee = Fr::from(2u64).pow([128]);
-        lies.push(("fee 2^128", c));
+        c.public.withdrawn = Fr::from(2u64).pow([128]) + Fr::from(625u64);
+        let change = change_field(Fr::from(c.witness.note.amount), c.public.withdrawn);
+        c.public.change_commitment = commitment_field(change, c.witness.change_nullifier, c.witness.change_secret);
+        lies.push(("withdrawn 2^128 + 625", c));
         for (what, circuit) in lies {
             assert!(circuit.check().is_err(), "native check accepted {what}");
             assert!(!satisfied(circuit), "constraints accepted {what}");
@@ -515,8 +483,8 @@ mod tests {
     #[test]
     fn range_check_alone_refuses_negative_change() {
         // A forced overdraw (change = r - 1) satisfies every equation of the statement except the range check:
-        // the commitment is in the tree, the nullifier hash is right, amount = value + fee + change holds in
-        // the field and the change commitment opens. Only the bit decomposition of change refuses it.
+        // the commitment is in the tree, the nullifier hash is right, amount = withdrawn + change holds in the
+        // field and the change commitment opens. Only the bit decomposition of change refuses it.
         let (note, tree, request) = sample(3, 2);
         let honest = SpendCircuit::new(note, &tree, &request).expect("spend");
         let forced = overdrawn(&honest, 1);
@@ -524,9 +492,9 @@ mod tests {
         let change = -Fr::one();
         assert_eq!(w.path.root(w.note.commitment()), p.root);
         assert_eq!(w.note.nullifier_hash(), p.nullifier_hash);
-        assert_eq!(p.value + p.fee + change, Fr::from(w.note.amount));
-        assert!(below_2_128(&p.value) && below_2_128(&p.fee) && !below_2_128(&change));
-        assert_eq!(poseidon::hash(&[change, w.change_nullifier, w.change_secret]).expect("hash"), p.change_commitment);
+        assert_eq!(p.withdrawn + change, Fr::from(w.note.amount));
+        assert!(gadget::fits_bits(&p.withdrawn, AMOUNT_BITS) && !gadget::fits_bits(&change, AMOUNT_BITS));
+        assert_eq!(commitment_field(change, w.change_nullifier, w.change_secret), p.change_commitment);
         assert!(matches!(forced.check(), Err(ZkError::Unsatisfied(m)) if m.contains("2^128")));
         assert!(!satisfied(forced));
     }
@@ -534,13 +502,13 @@ mod tests {
     #[test]
     fn builder_refuses_overdraw_and_foreign_notes() {
         let (note, tree, request) = sample(4, 3);
-        let over = SpendRequest { value: 976, ..request };
+        let over = SpendRequest { withdrawn: 1_001, ..request };
         assert!(matches!(
             SpendCircuit::new(note, &tree, &over),
-            Err(ZkError::Overdraw { amount: 1_000, value: 976, fee: 25 })
+            Err(ZkError::Overdraw { amount: 1_000, withdrawn: 1_001 })
         ));
-        let wrapping = SpendRequest { value: u128::MAX, fee: 2, ..request };
-        assert!(matches!(SpendCircuit::new(note, &tree, &wrapping), Err(ZkError::Overdraw { .. })));
+        let huge = SpendRequest { withdrawn: u128::MAX, ..request };
+        assert!(matches!(SpendCircuit::new(note, &tree, &huge), Err(ZkError::Overdraw { .. })));
         let foreign = Note { amount: 1_001, ..note };
         assert!(matches!(SpendCircuit::new(foreign, &tree, &request), Err(ZkError::NoteNotInTree)));
     }
@@ -571,6 +539,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(7);
         let prover = SpendProver::setup(SPEND_DEPTH, &mut rng).expect("setup");
         assert_eq!(prover.num_constraints(), SPEND20_CONSTRAINTS);
+        assert_eq!(prover.public_inputs(), SPEND_PUBLIC_INPUTS);
         assert_eq!(prover.verifying_key().gamma_abc_g1.len(), SPEND_PUBLIC_INPUTS + 1);
         let (note, tree, request) = sample(SPEND_DEPTH, 8);
         let honest = SpendCircuit::new(note, &tree, &request).expect("spend");
@@ -580,6 +549,7 @@ mod tests {
         // The prover over precomputed tables gives proofs the same keys accept.
         let mut fast = SpendProver::setup(SPEND_DEPTH, &mut StdRng::seed_from_u64(7)).expect("setup");
         fast.precompute();
+        assert!(fast.is_precomputed());
         let fast_proof = fast.prove(honest.clone(), &mut rng).expect("prove over tables");
         assert!(prover.verify(&honest.public, &fast_proof).expect("verify"));
 
@@ -587,32 +557,35 @@ mod tests {
         let changes: [(&str, Tamper); SPEND_PUBLIC_INPUTS] = [
             ("root", |p| p.root += Fr::one()),
             ("nullifierHash", |p| p.nullifier_hash += Fr::one()),
-            ("value", |p| p.value += Fr::one()),
-            ("fee", |p| p.fee += Fr::one()),
+            ("withdrawn", |p| p.withdrawn += Fr::one()),
             ("changeCommitment", |p| p.change_commitment += Fr::one()),
-            ("recipient", |p| p.recipient += Fr::one()),
-            ("relayer", |p| p.relayer += Fr::one()),
-            ("chainId", |p| p.chain_id += Fr::one()),
-            ("pool", |p| p.pool += Fr::one()),
+            ("context", |p| p.context += Fr::one()),
         ];
         for (what, change) in changes {
             let mut public = honest.public;
             change(&mut public);
             assert!(!prover.verify(&public, &proof).expect("verify"), "proof verified with {what} changed");
         }
+        // A proof made for another context (e.g. another relayer or fee) does not verify for this one.
+        let other = SpendRequest { context: request.context + Fr::one(), ..request };
+        let other = SpendCircuit::new(note, &tree, &other).expect("spend");
+        let other_proof = prover.prove(other.clone(), &mut rng).expect("prove");
+        assert!(prover.verify(&other.public, &other_proof).expect("verify"));
+        assert!(!prover.verify(&honest.public, &other_proof).expect("verify"));
 
         // Lying witnesses are refused before proving.
         let forced = overdrawn(&honest, 1);
         assert!(matches!(prover.prove(forced.clone(), &mut rng), Err(ZkError::Unsatisfied(_))));
         // Even bypassing that check, a proof from the overdrawing assignment (change r - 1) does not verify.
-        let full = prover.keys.assignment(forced.clone()).expect("assignment");
+        let keys = &prover.keys.inner;
+        let full = keys.assignment(forced.clone()).expect("assignment");
         let forged = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-            &prover.keys.pk,
+            &keys.pk,
             Fr::rand(&mut rng),
             Fr::rand(&mut rng),
-            &prover.keys.r1cs.matrices,
-            prover.keys.r1cs.num_instance_variables,
-            prover.keys.r1cs.num_constraints,
+            &keys.r1cs.matrices,
+            keys.r1cs.num_instance_variables,
+            keys.r1cs.num_constraints,
             &full,
         )
         .expect("forged proof");

@@ -113,3 +113,95 @@ fn membership20_proofs_verify_with_snarkjs() {
     assert!(verify(&vk_back, &public_back, &proof_back).expect("verify"));
     assert!(public_signals_from_json(&aliased).is_err());
 }
+
+/// `snarkjs groth16 verify` (the CLI, on files) of one (vk, public, proof); true when it prints OK.
+fn snarkjs_cli_verify(vk: &Value, public: &Value, proof: &Value) -> bool {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let paths: Vec<_> = [("verification_key.json", vk), ("public.json", public), ("proof.json", proof)]
+        .iter()
+        .map(|(name, v)| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, serde_json::to_vec_pretty(v).expect("json")).expect("write");
+            path
+        })
+        .collect();
+    let cli = common::node_modules().join("snarkjs/build/cli.cjs");
+    let mut args: Vec<&OsStr> = vec![cli.as_os_str(), OsStr::new("groth16"), OsStr::new("verify")];
+    args.extend(paths.iter().map(|p| p.as_os_str()));
+    let out = common::node(&args, "");
+    out.status.success() && String::from_utf8_lossy(&out.stdout).contains("OK")
+}
+
+#[test]
+fn spend20_proofs_verify_with_snarkjs() {
+    use automat_zk::merkle::MerkleTree;
+    use automat_zk::spend::{Note, SPEND_DEPTH, SPEND_PUBLIC_INPUTS, SpendCircuit, SpendProver, SpendRequest};
+
+    common::require_package("snarkjs");
+    let mut rng = StdRng::seed_from_u64(67);
+    let prover = SpendProver::setup(SPEND_DEPTH, &mut rng).expect("setup");
+    let mut tree = MerkleTree::new(SPEND_DEPTH).expect("tree");
+    let note = Note { amount: 5_000, nullifier: Fr::from(1_234u64), secret: Fr::from(5_678u64) };
+    tree.insert(Fr::from(42u64)).expect("insert");
+    tree.insert(note.commitment()).expect("insert");
+    let request = SpendRequest {
+        withdrawn: 1_250,
+        context: Fr::from(0xc0ffee_u64),
+        change_nullifier: Fr::from(9u64),
+        change_secret: Fr::from(10u64),
+    };
+    let circuit = SpendCircuit::new(note, &tree, &request).expect("spend");
+    let proof = prover.prove(circuit.clone(), &mut rng).expect("prove");
+    let public = circuit.public.to_vec();
+
+    let vk = verifying_key_json(prover.verifying_key());
+    assert_eq!(vk["nPublic"], json!(SPEND_PUBLIC_INPUTS));
+    let proof_v = proof_json(&proof);
+    assert!(snarkjs_cli_verify(&vk, &public_signals_json(&public), &proof_v), "snarkjs CLI refused the spend");
+    // Another context (recipient, relayer, fee, chain or pool) or withdrawal: refused.
+    for (i, what) in [(2, "withdrawn"), (4, "context")] {
+        let mut tampered = public.clone();
+        tampered[i] += Fr::one();
+        assert!(!snarkjs_cli_verify(&vk, &public_signals_json(&tampered), &proof_v), "snarkjs accepted {what} + 1");
+    }
+}
+
+#[test]
+fn disclosure20_proofs_verify_with_snarkjs() {
+    use automat_zk::disclosure::{
+        Credential, DISCLOSURE_DEPTH, DISCLOSURE_PUBLIC_INPUTS, DisclosureCircuit, DisclosureProver, DisclosureRequest,
+        blocked_set_hash, max_birth_date,
+    };
+    use automat_zk::merkle::MerkleTree;
+
+    common::require_package("snarkjs");
+    let mut rng = StdRng::seed_from_u64(68);
+    let prover = DisclosureProver::setup(DISCLOSURE_DEPTH, &mut rng).expect("setup");
+    let mut tree = MerkleTree::new(DISCLOSURE_DEPTH).expect("tree");
+    let credential = Credential { holder_secret: Fr::from(777u64), jurisdiction: 250, birth_date: 19_900_517 };
+    tree.insert(Fr::from(42u64)).expect("insert");
+    tree.insert(credential.leaf()).expect("insert");
+    let request = DisclosureRequest {
+        blocked: vec![408, 364, 760, 192],
+        max_birth_date: max_birth_date(20_261_126, 18),
+        order_binding: Fr::from(0xbeef_u64),
+    };
+    let circuit = DisclosureCircuit::new(credential, &tree, &request).expect("disclose");
+    let proof = prover.prove(circuit.clone(), &mut rng).expect("prove");
+    let public = circuit.public.to_vec();
+
+    let vk = verifying_key_json(prover.verifying_key());
+    assert_eq!(vk["nPublic"], json!(DISCLOSURE_PUBLIC_INPUTS));
+    let proof_v = proof_json(&proof);
+    assert!(snarkjs_cli_verify(&vk, &public_signals_json(&public), &proof_v), "snarkjs CLI refused the disclosure");
+    let tampered = [
+        ("another blocked set", 1, blocked_set_hash(&[408, 364, 760]).expect("hash")),
+        ("another maxBirthDate", 2, Fr::from(20_091_126u64)),
+        ("another order binding", 3, public[3] + Fr::one()),
+    ];
+    for (what, i, value) in tampered {
+        let mut signals = public.clone();
+        signals[i] = value;
+        assert!(!snarkjs_cli_verify(&vk, &public_signals_json(&signals), &proof_v), "snarkjs accepted {what}");
+    }
+}

@@ -1,13 +1,21 @@
 //! The generated Solidity, compiled by the pinned solc-js and run on Hardhat's EVM (npm): the Poseidon
-//! libraries return our native hashes and refuse inputs >= r; the Groth16 verifier accepts our proof and
-//! nothing else, and reverts on a public input >= r. Prints the gas figures.
+//! libraries return our native hashes and refuse inputs >= r; the committed Groth16 verifiers (spend, 5 inputs;
+//! disclosure, 4 inputs), deployed with a verifying key as constructor arguments, accept our proofs and nothing
+//! else, refuse another key's proofs, and revert on a public input >= r. Prints the gas figures.
 
 mod common;
 
 use ark_ff::{BigInteger, One, PrimeField, UniformRand, Zero};
-use automat_zk::membership::{MembershipKind, MembershipProver, sample_circuit};
+use automat_zk::disclosure::{
+    Credential, DISCLOSURE_DEPTH, DISCLOSURE_PUBLIC_INPUTS, DisclosureCircuit, DisclosureProver, DisclosureRequest,
+    max_birth_date,
+};
+use automat_zk::merkle::MerkleTree;
 use automat_zk::rand::{SeedableRng, rngs::StdRng};
-use automat_zk::solidity::{groth16_verifier, poseidon_library, proof_calldata};
+use automat_zk::solidity::{
+    generated_files, poseidon_library, proof_calldata, verifier_constructor_words, verifier_constructor_words_for,
+};
+use automat_zk::spend::{Note, SPEND_DEPTH, SPEND_PUBLIC_INPUTS, SpendCircuit, SpendProver, SpendRequest};
 use automat_zk::{Fr, poseidon};
 use serde_json::{Value, json};
 
@@ -23,9 +31,12 @@ struct Outcome {
     words: Vec<String>,
     revert: Option<String>,
     gas: Option<u64>,
+    intrinsic: Option<u64>,
 }
 
-fn run(sources: &[(String, String)], deploy: &[&str], calls: &[Call]) -> (Vec<Outcome>, Value) {
+/// Compiles `sources`, deploys `deploy` (names or `{"contract", "args", "as", "mayFail"}` objects, see
+/// tests/js/evm.js) and runs `calls`; returns the outcomes, the code sizes and which deployments succeeded.
+fn run(sources: &[(String, String)], deploy: &[Value], calls: &[Call]) -> (Vec<Outcome>, Value, Value) {
     common::require_package("solc");
     common::require_package("hardhat");
     let job = json!({
@@ -56,9 +67,52 @@ fn run(sources: &[(String, String)], deploy: &[&str], calls: &[Call]) -> (Vec<Ou
                 .unwrap_or_default(),
             revert: r["revert"].as_str().map(String::from),
             gas: r["gas"].as_u64(),
+            intrinsic: r["intrinsic"].as_u64(),
         })
         .collect();
-    (outcomes, v["sizes"].clone())
+    (outcomes, v["sizes"].clone(), v["deployed"].clone())
+}
+
+/// Constructor words as 0x-hex strings for evm.js.
+fn hex_words(words: &[[u8; 32]]) -> Vec<String> {
+    words.iter().map(|w| format!("0x{}", w.iter().map(|b| format!("{b:02x}")).collect::<String>())).collect()
+}
+
+/// The committed file `name` under contracts/src/zk, as the generator makes it.
+fn committed(name: &str) -> String {
+    let path = format!("contracts/src/zk/{name}");
+    generated_files().expect("generate").into_iter().find(|(p, _)| *p == path).expect("generated file").1
+}
+
+/// Verifier call cases for one honest proof: the honest call, each input + 1, each input + r (reverts with
+/// its index), and proof encodings that must be refused.
+fn verifier_cases(words: &[String; 8], public: &[Fr], proof_a_y_plus_q: String) -> Vec<(String, Vec<String>)> {
+    let with = |w: &[String], inputs: Vec<String>| -> Vec<String> { w.iter().cloned().chain(inputs).collect() };
+    let honest: Vec<String> = public.iter().map(dec).collect();
+    let mut cases = vec![("honest".to_string(), with(words, honest.clone()))];
+    for i in 0..public.len() {
+        let mut inputs = honest.clone();
+        inputs[i] = dec(&(public[i] + Fr::one()));
+        cases.push((format!("input {i} + 1"), with(words, inputs)));
+        let mut inputs = honest.clone();
+        inputs[i] = plus_r(&public[i]);
+        cases.push((format!("input {i} + r"), with(words, inputs)));
+    }
+    let mut a_noncanonical = words.clone();
+    a_noncanonical[1] = proof_a_y_plus_q;
+    cases.push(("a.y + q (non-canonical)".into(), with(&a_noncanonical, honest.clone())));
+    let mut b_swapped = words.clone();
+    b_swapped.swap(2, 3);
+    b_swapped.swap(4, 5);
+    cases.push(("b in snarkjs JSON order".into(), with(&b_swapped, honest)));
+    cases
+}
+
+fn a_y_plus_q(proof: &ark_groth16::Proof<ark_bn254::Bn254>) -> String {
+    let (_, ay) = ark_ec::AffineRepr::xy(&proof.a).expect("finite");
+    let mut y = ay.into_bigint();
+    assert!(!y.add_with_carry(&ark_bn254::Fq::MODULUS));
+    y.to_string()
 }
 
 fn dec(x: &Fr) -> String {
@@ -106,19 +160,55 @@ fn num_hex(decimal: &str) -> String {
 fn generated_solidity_runs_on_the_evm() {
     let mut rng = StdRng::seed_from_u64(77);
 
-    // Groth16: keys, one honest proof, the verifier contract.
-    let prover = MembershipProver::setup(MembershipKind::Bare, 4, &mut rng).expect("setup");
-    let circuit = sample_circuit(MembershipKind::Bare, 4, 3).expect("sample");
-    let proof = prover.prove(circuit.clone(), &mut rng).expect("prove");
-    let public = circuit.public.to_vec();
-    let verifier = groth16_verifier(prover.verifying_key(), "MembershipVerifier").expect("verifier");
+    // Spend: keys, one honest proof (depth 20).
+    let spend = SpendProver::setup(SPEND_DEPTH, &mut rng).expect("spend setup");
+    let mut tree = MerkleTree::new(SPEND_DEPTH).expect("tree");
+    let note = Note { amount: 1_000, nullifier: Fr::rand(&mut rng), secret: Fr::rand(&mut rng) };
+    tree.insert(Fr::rand(&mut rng)).expect("insert");
+    tree.insert(note.commitment()).expect("insert");
+    let request = SpendRequest {
+        withdrawn: 625,
+        context: Fr::rand(&mut rng),
+        change_nullifier: Fr::rand(&mut rng),
+        change_secret: Fr::rand(&mut rng),
+    };
+    let spend_circuit = SpendCircuit::new(note, &tree, &request).expect("spend");
+    let spend_proof = spend.prove(spend_circuit.clone(), &mut rng).expect("prove spend");
+    let spend_public = spend_circuit.public.to_vec();
+    // Another spend key: the same proof must not verify under it.
+    let other_spend = SpendProver::setup(SPEND_DEPTH, &mut rng).expect("other setup");
+
+    // Disclosure: keys, one honest proof (depth 20).
+    let disclosure = DisclosureProver::setup(DISCLOSURE_DEPTH, &mut rng).expect("disclosure setup");
+    let mut issuer = MerkleTree::new(DISCLOSURE_DEPTH).expect("tree");
+    let credential = Credential { holder_secret: Fr::rand(&mut rng), jurisdiction: 250, birth_date: 19_900_517 };
+    issuer.insert(credential.leaf()).expect("insert");
+    let disclosure_request = DisclosureRequest {
+        blocked: vec![408, 364, 760, 192],
+        max_birth_date: max_birth_date(20_261_126, 18),
+        order_binding: Fr::rand(&mut rng),
+    };
+    let disclosure_circuit = DisclosureCircuit::new(credential, &issuer, &disclosure_request).expect("disclose");
+    let disclosure_proof = disclosure.prove(disclosure_circuit.clone(), &mut rng).expect("prove disclosure");
+    let disclosure_public = disclosure_circuit.public.to_vec();
+
+    let spend_words =
+        hex_words(&verifier_constructor_words_for(spend.verifying_key(), SPEND_PUBLIC_INPUTS).expect("words"));
+    let other_words = hex_words(&verifier_constructor_words(other_spend.verifying_key()).expect("words"));
+    let disclosure_words = hex_words(
+        &verifier_constructor_words_for(disclosure.verifying_key(), DISCLOSURE_PUBLIC_INPUTS).expect("words"),
+    );
+    assert!(verifier_constructor_words_for(disclosure.verifying_key(), SPEND_PUBLIC_INPUTS).is_err());
+    // A key word >= q is refused by the constructor.
+    let mut bad_words = spend_words.clone();
+    bad_words[3] = format!("0x{}", num_hex(&ark_bn254::Fq::MODULUS.to_string()));
 
     let harness = r#"// SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 import "./PoseidonT2.sol";
 import "./PoseidonT3.sol";
 import "./PoseidonT4.sol";
-import "./MembershipVerifier.sol";
+import "./SpendVerifier.sol";
 contract HarnessT2 {
     function t2(uint256 a) external view returns (uint256 h, uint256 gasUsed) {
         uint256 g = gasleft(); h = PoseidonT2.hash([a]); gasUsed = g - gasleft();
@@ -129,7 +219,7 @@ contract HarnessT3 {
         uint256 g = gasleft(); h = PoseidonT3.hash([a, b]); gasUsed = g - gasleft();
     }
     function selectors() external pure returns (bytes4, bytes4) {
-        return (MembershipVerifier.PublicInputNotInField.selector, PoseidonT3.PoseidonInputNotInField.selector);
+        return (SpendVerifier.PublicInputNotInField.selector, PoseidonT3.PoseidonInputNotInField.selector);
     }
 }
 contract HarnessT4 {
@@ -140,9 +230,10 @@ contract HarnessT4 {
 "#;
     let sources = vec![
         ("PoseidonT2.sol".to_string(), poseidon_library(1).expect("T2")),
-        ("PoseidonT3.sol".to_string(), poseidon_library(2).expect("T3")),
+        ("PoseidonT3.sol".to_string(), committed("PoseidonT3.sol")),
         ("PoseidonT4.sol".to_string(), poseidon_library(3).expect("T4")),
-        ("MembershipVerifier.sol".to_string(), verifier),
+        ("SpendVerifier.sol".to_string(), committed("SpendVerifier.sol")),
+        ("DisclosureVerifier.sol".to_string(), committed("DisclosureVerifier.sol")),
         ("Harness.sol".to_string(), harness.to_string()),
     ];
 
@@ -172,39 +263,39 @@ contract HarnessT4 {
     calls.push(Call { contract: "HarnessT3", sig: "t3(uint256,uint256)", args: vec!["1".into(), plus_r(&Fr::zero())] });
     calls.push(Call { contract: "HarnessT2", sig: "t2(uint256)", args: vec![plus_r(&Fr::one())] });
     calls.push(Call { contract: "HarnessT3", sig: "selectors()", args: vec![] });
+    calls.push(Call { contract: "SpendVerifier", sig: "publicInputCount()", args: vec![] });
+    calls.push(Call { contract: "DisclosureVerifier", sig: "publicInputCount()", args: vec![] });
 
     // Verifier cases.
-    let verify_sig = "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[2])";
-    let words = proof_calldata(&proof);
-    let with = |w: &[String; 8], inputs: [String; 2]| -> Vec<String> { w.iter().cloned().chain(inputs).collect() };
-    let honest_inputs = [dec(&public[0]), dec(&public[1])];
-    let q = ark_bn254::Fq::MODULUS;
-    let mut a_noncanonical = words.clone();
-    a_noncanonical[1] = {
-        let (_, ay) = ark_ec::AffineRepr::xy(&proof.a).expect("finite");
-        let mut y = ay.into_bigint();
-        assert!(!y.add_with_carry(&q));
-        y.to_string()
-    };
-    let mut b_swapped = words.clone();
-    b_swapped.swap(2, 3);
-    b_swapped.swap(4, 5);
-    let verifier_cases: Vec<(&str, Vec<String>)> = vec![
-        ("honest", with(&words, honest_inputs.clone())),
-        ("root + 1", with(&words, [dec(&(public[0] + Fr::one())), honest_inputs[1].clone()])),
-        ("nullifierHash + 1", with(&words, [honest_inputs[0].clone(), dec(&(public[1] + Fr::one()))])),
-        ("a.y + q (non-canonical)", with(&a_noncanonical, honest_inputs.clone())),
-        ("b in snarkjs JSON order", with(&b_swapped, honest_inputs.clone())),
-        ("root + r", with(&words, [plus_r(&public[0]), honest_inputs[1].clone()])),
-        ("nullifierHash + r", with(&words, [honest_inputs[0].clone(), plus_r(&public[1])])),
-    ];
-    let first_verify = calls.len();
-    for (_, args) in &verifier_cases {
-        calls.push(Call { contract: "MembershipVerifier", sig: verify_sig, args: args.clone() });
+    let spend_sig = "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[5])";
+    let disclosure_sig = "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[4])";
+    let spend_cases = verifier_cases(&proof_calldata(&spend_proof), &spend_public, a_y_plus_q(&spend_proof));
+    let disclosure_cases =
+        verifier_cases(&proof_calldata(&disclosure_proof), &disclosure_public, a_y_plus_q(&disclosure_proof));
+    let first_spend = calls.len();
+    for (_, args) in &spend_cases {
+        calls.push(Call { contract: "SpendVerifier", sig: spend_sig, args: args.clone() });
     }
+    let first_disclosure = calls.len();
+    for (_, args) in &disclosure_cases {
+        calls.push(Call { contract: "DisclosureVerifier", sig: disclosure_sig, args: args.clone() });
+    }
+    let other_key = calls.len();
+    calls.push(Call { contract: "SpendVerifierOtherKey", sig: spend_sig, args: spend_cases[0].1.clone() });
 
-    let (out, sizes) = run(&sources, &["HarnessT2", "HarnessT3", "HarnessT4", "MembershipVerifier"], &calls);
+    let deploy = vec![
+        json!("HarnessT2"),
+        json!("HarnessT3"),
+        json!("HarnessT4"),
+        json!({"contract": "SpendVerifier", "args": spend_words}),
+        json!({"contract": "SpendVerifier", "args": other_words, "as": "SpendVerifierOtherKey"}),
+        json!({"contract": "DisclosureVerifier", "args": disclosure_words}),
+        json!({"contract": "SpendVerifier", "args": bad_words, "as": "SpendVerifierBadKey", "mayFail": true}),
+    ];
+    let (out, sizes, deployed) = run(&sources, &deploy, &calls);
     assert_eq!(out.len(), calls.len());
+    assert_eq!(deployed["SpendVerifier"], json!(true));
+    assert_eq!(deployed["SpendVerifierBadKey"], json!(false), "a key word >= q was accepted");
 
     // Poseidon: equal to the native hash, gas reported.
     let mut gas = std::collections::BTreeMap::<usize, u64>::new();
@@ -221,25 +312,48 @@ contract HarnessT4 {
         assert!(!o.ok, "Poseidon accepted an input >= r");
         assert_eq!(o.revert.as_deref().map(|r| &r[..10]), Some(poseidon_sel.as_str()), "{o:?}");
     }
+    assert_eq!(out[n_hash + 3].words, [SPEND_PUBLIC_INPUTS.to_string()]);
+    assert_eq!(out[n_hash + 4].words, [DISCLOSURE_PUBLIC_INPUTS.to_string()]);
 
-    // Verifier.
-    for ((what, _), o) in verifier_cases.iter().zip(&out[first_verify..]) {
-        match *what {
-            "honest" => assert!(o.ok && o.words == ["1"], "honest proof refused: {o:?}"),
-            "root + r" | "nullifierHash + r" => {
-                assert!(!o.ok, "{what} did not revert");
+    // Verifiers.
+    for (cases, first, name) in
+        [(&spend_cases, first_spend, "spend"), (&disclosure_cases, first_disclosure, "disclosure")]
+    {
+        for ((what, _), o) in cases.iter().zip(&out[first..]) {
+            if what == "honest" {
+                assert!(o.ok && o.words == ["1"], "{name}: honest proof refused: {o:?}");
+            } else if let Some(index) = what.strip_prefix("input ").and_then(|w| w.strip_suffix(" + r")) {
+                assert!(!o.ok, "{name}: {what} did not revert");
                 let revert = o.revert.as_deref().expect("revert data");
-                assert_eq!(&revert[..10], public_input_sel, "{what}");
-                let index = if *what == "root + r" { 0 } else { 1 };
-                assert_eq!(u64::from_str_radix(&revert[10..], 16).expect("index"), index, "{what}");
+                assert_eq!(&revert[..10], public_input_sel, "{name}: {what}");
+                assert_eq!(u64::from_str_radix(&revert[10..], 16).expect("index").to_string(), index, "{what}");
+            } else {
+                assert!(o.ok && o.words == ["0"], "{name}: {what} accepted: {o:?}");
             }
-            _ => assert!(o.ok && o.words == ["0"], "{what} accepted: {o:?}"),
         }
     }
-    let verify_gas = out[first_verify].gas.expect("gas");
-    println!(
-        "poseidon_gas T2 {} T3 {} T4 {}; verify_gas (transaction, 2 public inputs) {verify_gas}; code sizes {sizes}",
+    let refused = &out[other_key];
+    assert!(refused.ok && refused.words == ["0"], "a proof verified under another key: {refused:?}");
+
+    let execution = |o: &Outcome| o.gas.expect("gas") - o.intrinsic.expect("intrinsic");
+    let (spend_o, disclosure_o) = (&out[first_spend], &out[first_disclosure]);
+    eprintln!(
+        "gas: PoseidonT2 {} PoseidonT3 {} PoseidonT4 {} (library call, gasleft difference)",
         gas[&1], gas[&2], gas[&3]
     );
-    assert!(verify_gas < 260_000, "verify gas {verify_gas}");
+    eprintln!(
+        "gas: SpendVerifier.verifyProof (5 inputs) transaction {} = intrinsic {} + execution {}",
+        spend_o.gas.expect("gas"),
+        spend_o.intrinsic.expect("intrinsic"),
+        execution(spend_o)
+    );
+    eprintln!(
+        "gas: DisclosureVerifier.verifyProof (4 inputs) transaction {} = intrinsic {} + execution {}",
+        disclosure_o.gas.expect("gas"),
+        disclosure_o.intrinsic.expect("intrinsic"),
+        execution(disclosure_o)
+    );
+    eprintln!("code sizes: {sizes}");
+    assert!(execution(spend_o) <= 230_000, "spend verify execution gas {}", execution(spend_o));
+    assert!(execution(disclosure_o) < execution(spend_o), "a public input fewer costs less");
 }
