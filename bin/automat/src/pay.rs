@@ -238,8 +238,7 @@ async fn disclosure_for(
     rng: &mut StdRng,
     spinner: &ProgressBar,
 ) -> Result<Bytes, PrivacyError> {
-    if privacy.addresses().compliance == Address::ZERO
-        || !privacy.requires_disclosure(quote.machineId, item_id).await?
+    if privacy.addresses().compliance == Address::ZERO || !privacy.requires_disclosure(quote.machineId, item_id).await?
     {
         return Ok(Bytes::new());
     }
@@ -255,7 +254,7 @@ async fn disclosure_for(
 fn refusal(e: PrivacyError) -> eyre::Report {
     match e {
         PrivacyError::RegulatoryBlock { .. } | PrivacyError::TooYoung { .. } => {
-            eyre!("purchase refused before anything was sent, nothing was charged: {e}")
+            eyre!("purchase refused: {e}")
         }
         PrivacyError::NoCredential { .. } => {
             eyre!("{e}: pass --credential FILE (from `automat zk issue`) with --keys DIR or --devnet-keys")
@@ -342,10 +341,7 @@ async fn place_order_for(
         )
         .await?;
     receipt.events::<Storefront::OrderPlaced>().first().map(|e| e.orderId).ok_or(
-        automat_contracts::vending::VendingError::MissingEvent {
-            event: "OrderPlaced",
-            tx: receipt.transaction_hash,
-        },
+        automat_contracts::vending::VendingError::MissingEvent { event: "OrderPlaced", tx: receipt.transaction_hash },
     )
 }
 

@@ -201,7 +201,7 @@ async fn setup(args: SetupArgs) -> Result<()> {
         .collect();
     if !existing.is_empty() && !args.force {
         bail!(
-            "{} already holds ZK keys ({}); contracts deployed with them would stop accepting new proofs. Pass \
+            "{} already holds ZK keys ({}): contracts deployed with them accept no proof made with new keys. Pass \
              --force to replace them",
             args.out.display(),
             existing.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
@@ -251,7 +251,8 @@ async fn deploy(args: DeployArgs) -> Result<()> {
     let spinner = spin("deploying the verifiers, the ShieldedPool and the ComplianceRegistry".to_string());
     let addresses = deploy_privacy(&client, &suite, &spend_words, &disclosure_words, config).await;
     spinner.finish_and_clear();
-    let addresses = addresses.wrap_err("deploying the privacy contracts (AUTOMAT_ADMIN_KEY must own the Storefront)")?;
+    let addresses =
+        addresses.wrap_err("deploying the privacy contracts (AUTOMAT_ADMIN_KEY must own the Storefront)")?;
     if keys.is_insecure() {
         warn_devnet_keys();
     }
@@ -311,9 +312,8 @@ async fn issue(args: IssueArgs) -> Result<()> {
         .call_sol(args.compliance, &ComplianceRegistry::ISSUER_ROLECall {})
         .await
         .wrap_err("reading the ComplianceRegistry")?;
-    let has_role = client
-        .call_sol(args.compliance, &ComplianceRegistry::hasRoleCall { role, account: client.sender() })
-        .await?;
+    let has_role =
+        client.call_sol(args.compliance, &ComplianceRegistry::hasRoleCall { role, account: client.sender() }).await?;
     if !has_role {
         bail!("AUTOMAT_ISSUER_KEY is {}, which does not hold ISSUER_ROLE on {}", client.sender(), args.compliance);
     }

@@ -142,7 +142,10 @@ async fn private_purchase_and_geofenced_refusal_through_hardhat() {
     let fresh: Address = report["buyer"].as_str().expect("buyer").parse().expect("address");
     assert_ne!(fresh, buyer_address, "the order is for a fresh address, not the depositor");
     assert_ne!(fresh, signers[relayer_i].address());
-    assert_eq!(report["relayer"].as_str().map(str::to_lowercase), Some(signers[relayer_i].address().to_string().to_lowercase()));
+    assert_eq!(
+        report["relayer"].as_str().map(str::to_lowercase),
+        Some(signers[relayer_i].address().to_string().to_lowercase())
+    );
     assert_eq!(report["change_note"]["amount"], "7900000", "{report}");
     let order = admin.order(order_id).await.expect("order");
     assert_eq!(order.buyer, fresh, "the Storefront's order names the fresh address");
@@ -174,10 +177,24 @@ async fn private_purchase_and_geofenced_refusal_through_hardhat() {
     let nullifier = notes[1]["nullifier"].as_str().expect("decimal nullifier");
     assert!(nullifier.bytes().all(|b| b.is_ascii_digit()), "field elements as decimal strings: {nullifier}");
     let fresh_buyers = file["fresh_buyers"].as_array().expect("fresh buyers");
-    let entry = fresh_buyers.iter().find(|b| b["address"].as_str().and_then(|a| a.parse::<Address>().ok()) == Some(fresh));
+    let entry =
+        fresh_buyers.iter().find(|b| b["address"].as_str().and_then(|a| a.parse::<Address>().ok()) == Some(fresh));
     let key: PrivateKeySigner =
         entry.and_then(|b| b["private_key"].as_str()).expect("fresh key kept").parse().expect("a private key");
     assert_eq!(key.address(), fresh, "the wallet keeps the fresh address's key");
+
+    // The public flow for comparison: approve + placeOrder from the buyer's own address.
+    let public = output(
+        automat()
+            .args(["pay", "--rpc-url", &url, "--storefront", &suite.storefront.to_string()])
+            .args(["--agent-url", &agent_url, "--slot", "0", "--price", "1500000"])
+            .env("AUTOMAT_BUYER_KEY", hex_key(buyer_i)),
+        "pay (public)",
+    );
+    let public = json_of(&public, "pay (public)");
+    let public_order: U256 = public["order_id"].as_str().expect("order id").parse().expect("order id");
+    assert_eq!(admin.order(public_order).await.expect("order").buyer, buyer_address, "a public order is the buyer's");
+    assert_eq!(admin.token_balance(buyer_address).await.expect("balance"), U256::from(38_500_000u64));
 
     // Geo-fence: the operator blocks jurisdiction 408 on the machine; an issuer attests a buyer from 408.
     let privacy = Privacy::new(admin.client().clone(), suite, addresses);

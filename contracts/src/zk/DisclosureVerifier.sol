@@ -18,6 +18,10 @@ contract DisclosureVerifier {
     uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
     /// @dev Number of public inputs.
     uint256 internal constant N = 4;
+    /// @dev Gas forwarded to the pairing precompile: its pre-EIP-1108 price for 4 pairs (100,000 + 4 x 80,000), an upper
+    ///      bound of every pricing in use. A malformed proof (a point off the curve) makes the precompile fail and
+    ///      burn what it was given: capped, the verifier still returns false instead of running the caller out of gas.
+    uint256 internal constant PAIRING_GAS_CAP = 420_000;
 
     // The verifying key, one immutable per word (read from code, no storage access).
     uint256 private immutable ALPHA_X;
@@ -118,7 +122,8 @@ contract DisclosureVerifier {
         for (uint256 i = 0; i < 4; ++i) {
             if (input[i] >= R) revert PublicInputNotInField(i);
         }
-        if (a[0] >= Q || a[1] >= Q) return false;
+        if (a[0] >= Q || a[1] >= Q || c[0] >= Q || c[1] >= Q) return false;
+        if (b[0][0] >= Q || b[0][1] >= Q || b[1][0] >= Q || b[1][1] >= Q) return false;
 
         // vk_x = IC0 + sum(input[i] * IC[i + 1]): acc holds (x, y) and, right after it, the term to add.
         uint256[4] memory acc;
@@ -165,7 +170,7 @@ contract DisclosureVerifier {
         ];
         uint256[1] memory out;
         assembly ("memory-safe") {
-            ok := staticcall(gas(), 0x08, p, 0x300, out, 0x20)
+            ok := staticcall(PAIRING_GAS_CAP, 0x08, p, 0x300, out, 0x20)
         }
         return ok && out[0] == 1;
     }

@@ -91,7 +91,8 @@ fn time_ms<T>(f: impl FnOnce() -> T) -> (T, f64) {
 pub async fn run(config: &ZkBenchConfig) -> Result<ZkBenchReport> {
     let samples = config.samples.max(1);
     let yardstick = bench_membership20(samples).map_err(setup)?;
-    let keys = ZkKeys::setup().map_err(setup)?;
+    let mut keys = ZkKeys::setup().map_err(setup)?;
+    keys.precompute();
     let mut rng = StdRng::seed_from_u64(6);
 
     // A spend of a note in a tree of a few notes.
@@ -129,11 +130,11 @@ pub async fn run(config: &ZkBenchConfig) -> Result<ZkBenchReport> {
 
     // A disclosure for a credential in an issuer tree.
     let mut issuer = MerkleTree::new(DISCLOSURE_DEPTH).map_err(setup)?;
-    let credential = Credential { holder_secret: Fr::from(21u64), jurisdiction: 276, birth_date: 1990_05_17 };
+    let credential = Credential { holder_secret: Fr::from(21u64), jurisdiction: 276, birth_date: 19900517 };
     issuer.insert(credential.leaf()).map_err(setup)?;
     let request = DisclosureRequest {
         blocked: vec![408, 364, 192, 760],
-        max_birth_date: 2008_11_26,
+        max_birth_date: 20081126,
         order_binding: Fr::from(77u64),
     };
     let disclosure = DisclosureCircuit::new(credential, &issuer, &request).map_err(setup)?;

@@ -120,8 +120,8 @@ impl CredentialIssuer {
     /// birth date, but they are the issuer's record and only the issuer can extend the tree from them.
     pub fn save(&self, path: &Path) -> Result<()> {
         let leaves = (0..self.tree.len()).map(|i| self.tree.leaf(i)).collect::<std::result::Result<Vec<_>, _>>()?;
-        let bytes =
-            serde_json::to_vec_pretty(&TreeFile { depth: CREDENTIAL_DEPTH, leaves }).map_err(|e| file_error(path, e))?;
+        let bytes = serde_json::to_vec_pretty(&TreeFile { depth: CREDENTIAL_DEPTH, leaves })
+            .map_err(|e| file_error(path, e))?;
         write_file_atomically(path, &bytes, false)
     }
 
@@ -178,10 +178,7 @@ pub struct Holder {
 
 impl std::fmt::Debug for Holder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Holder")
-            .field("secret", &"<redacted>")
-            .field("credential", &self.credential)
-            .finish()
+        f.debug_struct("Holder").field("secret", &"<redacted>").field("credential", &self.credential).finish()
     }
 }
 
@@ -279,5 +276,44 @@ impl Holder {
         let circuit = DisclosureCircuit::from_path(credential, issued.path.clone(), &request)?;
         let proof = prover.prove(circuit, rng)?;
         Ok(encode_disclosure(fr_to_u256(&issued.root), &proof_to_sol(&proof)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automat_zk::rand::{SeedableRng, rngs::StdRng};
+
+    use super::*;
+
+    #[test]
+    fn tree_holder_and_credential_files_round_trip() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut issuer = CredentialIssuer::new().expect("issuer");
+        let mut holder = Holder::random(&mut rng);
+        issuer.issue(Holder::random(&mut rng).commitment(), 276, 19_900_517).expect("first");
+        let issued = issuer.issue(holder.commitment(), 408, 19_850_101).expect("second");
+        holder.receive(issued.clone());
+
+        let tree = dir.path().join("tree.json");
+        issuer.save(&tree).expect("save");
+        let loaded = CredentialIssuer::load(&tree).expect("load");
+        assert_eq!((loaded.len(), loaded.root()), (2, issuer.root()));
+
+        let json = serde_json::to_string(&holder).expect("serialize");
+        assert!(json.contains(&poseidon::fr_to_decimal(&holder.commitment())), "{json}");
+        let back: Holder = serde_json::from_str(&json).expect("deserialize");
+        assert_eq!((back.commitment(), back.credential()), (holder.commitment(), Some(&issued)));
+        assert_eq!(
+            issued
+                .path
+                .root(poseidon::hash(&[holder.commitment(), Fr::from(408u16), Fr::from(19_850_101u32)]).expect("leaf")),
+            issued.root
+        );
+
+        // A commitment that does not match the secret is refused.
+        let mut value: serde_json::Value = serde_json::from_str(&json).expect("json");
+        value["commitment"] = serde_json::Value::String("1".into());
+        assert!(serde_json::from_value::<Holder>(value).is_err());
     }
 }

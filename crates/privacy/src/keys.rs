@@ -47,7 +47,7 @@ impl fmt::Display for KeyOrigin {
     }
 }
 
-/// The proving (and verifying) keys of both circuits, with their tables precomputed for fast proving.
+/// The proving (and verifying) keys of both circuits.
 pub struct ZkKeys {
     /// The spend circuit's prover.
     pub spend: SpendProver,
@@ -96,11 +96,16 @@ impl ZkKeys {
     }
 
     fn from_rng(rng: &mut StdRng, origin: KeyOrigin) -> Result<Self> {
-        let mut spend = SpendProver::setup(SPEND_DEPTH, rng)?;
-        let mut disclosure = DisclosureProver::setup(DISCLOSURE_DEPTH, rng)?;
-        spend.precompute();
-        disclosure.precompute();
+        let spend = SpendProver::setup(SPEND_DEPTH, rng)?;
+        let disclosure = DisclosureProver::setup(DISCLOSURE_DEPTH, rng)?;
         Ok(Self { spend, disclosure, origin })
+    }
+
+    /// Precomputes both proving keys' window tables: a one-off cost that makes every later proof faster, worth
+    /// it for a prover that makes many proofs (a relayer, a benchmark), not for a single payment.
+    pub fn precompute(&mut self) {
+        self.spend.precompute();
+        self.disclosure.precompute();
     }
 
     /// Where these keys came from.
@@ -169,10 +174,8 @@ impl ZkKeys {
         };
         let spend_pk = decode(&read("spend.pk")?, &dir.join("spend.pk"))?;
         let disclosure_pk = decode(&read("disclosure.pk")?, &dir.join("disclosure.pk"))?;
-        let mut spend = SpendProver::from_proving_key(SPEND_DEPTH, spend_pk)?;
-        let mut disclosure = DisclosureProver::from_proving_key(DISCLOSURE_DEPTH, disclosure_pk)?;
-        spend.precompute();
-        disclosure.precompute();
+        let spend = SpendProver::from_proving_key(SPEND_DEPTH, spend_pk)?;
+        let disclosure = DisclosureProver::from_proving_key(DISCLOSURE_DEPTH, disclosure_pk)?;
         if manifest.origin != KeyOrigin::OsRandomness {
             tracing::warn!(origin = %manifest.origin, "these ZK keys are not from a secure setup");
         }

@@ -22,8 +22,8 @@ use automat_zk::{Fr, poseidon};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    PROOF_FAILURES, PrivacyError, Result, file_error, fr_to_u256, proof_to_sol, revert_name, revert_reason,
-    u256_to_fr, write_file_atomically,
+    PROOF_FAILURES, PrivacyError, Result, file_error, fr_to_u256, proof_to_sol, revert_name, revert_reason, u256_to_fr,
+    write_file_atomically,
 };
 
 /// A note of the wallet's and where it stands.
@@ -323,5 +323,39 @@ fn rejection(e: automat_contracts::vending::VendingError) -> PrivacyError {
         (Some(name), Some(reason)) if PROOF_FAILURES.contains(&name.as_str()) => PrivacyError::ProofRejected { reason },
         (_, Some(reason)) => PrivacyError::Refused { reason },
         _ => PrivacyError::Chain(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automat_zk::rand::{SeedableRng, rngs::StdRng};
+
+    use super::*;
+
+    #[test]
+    fn wallet_file_round_trips_notes_and_fresh_buyers_owner_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut rng = StdRng::seed_from_u64(9);
+        let mut wallet = ShieldedWallet::new().expect("wallet");
+        let note = Note { amount: 7_900_000, nullifier: Fr::rand(&mut rng), secret: Fr::rand(&mut rng) };
+        wallet.notes.push(OwnedNote { note, index: Some(3), spent: false });
+        let address = Address::repeat_byte(0x11);
+        wallet.add_fresh_buyer(address, B256::repeat_byte(0x22));
+        wallet.record_order(address, U256::from(5));
+
+        let path = dir.path().join("wallet.json");
+        wallet.save(&path).expect("save");
+        let back = ShieldedWallet::load(&path).expect("load");
+        assert_eq!(back.notes(), wallet.notes());
+        assert_eq!(back.fresh_buyers(), wallet.fresh_buyers());
+        assert_eq!(back.balance(), 7_900_000);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains(&poseidon::fr_to_decimal(&note.nullifier)), "{text}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("metadata").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
     }
 }

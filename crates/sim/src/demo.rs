@@ -193,7 +193,8 @@ pub async fn run(config: &DemoConfig) -> Result<DemoReport> {
     };
     let devnet = Devnet::start(DevnetConfig::with_chains(config.chains))?;
     let chain_ids = devnet.chain_ids();
-    let progress = bar(config.progress, chain_ids.len() as u64 * STEPS + CROSSCHAIN_STEPS + ORACLE_STEPS + PRIVACY_STEPS);
+    let progress =
+        bar(config.progress, chain_ids.len() as u64 * STEPS + CROSSCHAIN_STEPS + ORACLE_STEPS + PRIVACY_STEPS);
     let mut report = DemoReport { invariants_hold: true, ..DemoReport::default() };
     for (index, chain_id) in chain_ids.iter().copied().enumerate() {
         progress.set_prefix(format!("chain {}", index + 1));

@@ -114,8 +114,8 @@ pub async fn run(devnet: &Devnet, root: &Path, progress: &ProgressBar) -> Result
     let mut issuer = CredentialIssuer::new().map_err(step)?;
     let mut alice = Holder::random(&mut rng);
     let mut bob = Holder::random(&mut rng);
-    let issued_a = issuer.issue(alice.commitment(), 276, 1990_05_17).map_err(step)?;
-    let issued_b = issuer.issue(bob.commitment(), 408, 1985_01_01).map_err(step)?;
+    let issued_a = issuer.issue(alice.commitment(), 276, 19900517).map_err(step)?;
+    let issued_b = issuer.issue(bob.commitment(), 408, 19850101).map_err(step)?;
     issuer.publish(&privacy.with_client(issuer_client)).await.map_err(step)?;
     // Both paths were taken before the second leaf changed the root: the holders get paths under the final one.
     alice.receive(issuer.reissue(&issued_a).map_err(step)?);
@@ -133,10 +133,8 @@ pub async fn run(devnet: &Devnet, root: &Path, progress: &ProgressBar) -> Result
     let deadline = admin.block_timestamp().await? + 600;
     let binding = privacy.order_binding(fresh, &quote.quote, deadline).await?;
     let started = Instant::now();
-    let disclosure = alice
-        .disclose(&privacy, &keys.disclosure, machine, RESTRICTED_ITEM, binding, &mut rng)
-        .await
-        .map_err(step)?;
+    let disclosure =
+        alice.disclose(&privacy, &keys.disclosure, machine, RESTRICTED_ITEM, binding, &mut rng).await.map_err(step)?;
     let prove_ms_disclosure = elapsed_ms(started);
     let relayer = privacy.with_client(devnet.dev_client(chain, RELAYER)?);
     let purchase =
@@ -183,11 +181,11 @@ pub async fn run(devnet: &Devnet, root: &Path, progress: &ProgressBar) -> Result
         Err(PrivacyError::RegulatoryBlock { jurisdiction: 408, .. })
     );
     let public_attempt = buyer_b.place_order(&quote.quote, quote.signature, PRICE, deadline, true).await;
-    let public_refused =
-        matches!(&public_attempt, Err(e) if revert_name(e).as_deref() == Some("DisclosureRequired"));
+    let public_refused = matches!(&public_attempt, Err(e) if revert_name(e).as_deref() == Some("DisclosureRequired"));
     let after = buyer_b.token_balance(buyer_b.client().sender()).await?;
     report.geofenced_refusals = u64::from(refused && public_refused);
-    report.invariants_hold &= refused && public_refused && before == after && vending.order_count().await? == orders_before;
+    report.invariants_hold &=
+        refused && public_refused && before == after && vending.order_count().await? == orders_before;
 
     report.pool_locked_after = u128::try_from(privacy.total_locked().await?).map_err(step)?;
     let pool_balance = vending.token_balance(addresses.pool).await?;

@@ -33,11 +33,7 @@ fn windows(c: usize) -> usize {
 /// additions of ≈ 14 per bucket).
 fn best_window(n: usize) -> usize {
     (4..=16)
-        .min_by_key(|&c| {
-            n.saturating_mul(windows(c))
-                .saturating_mul(10)
-                .saturating_add((1usize << (c - 1)) * 28)
-        })
+        .min_by_key(|&c| n.saturating_mul(windows(c)).saturating_mul(10).saturating_add((1usize << (c - 1)) * 28))
         .unwrap_or(10)
 }
 
@@ -51,11 +47,7 @@ fn signed_digits(scalar: &[u64], c: usize, out: &mut [i32]) {
         let bit = k * c;
         let limb = bit / 64;
         let shift = bit % 64;
-        let mut bits = if limb < scalar.len() {
-            scalar[limb] >> shift
-        } else {
-            0
-        };
+        let mut bits = if limb < scalar.len() { scalar[limb] >> shift } else { 0 };
         if shift + c > 64 && limb + 1 < scalar.len() {
             bits |= scalar[limb + 1] << (64 - shift);
         }
@@ -72,8 +64,7 @@ fn signed_digits(scalar: &[u64], c: usize, out: &mut [i32]) {
 }
 
 /// Precomputed window multiples of a fixed vector of bases.
-pub(crate) struct FixedBaseMsm<G: CurveGroup + VariableBaseMSM<MulBase = <G as CurveGroup>::Affine>>
-{
+pub(crate) struct FixedBaseMsm<G: CurveGroup + VariableBaseMSM<MulBase = <G as CurveGroup>::Affine>> {
     /// Window width in bits.
     c: usize,
     /// Windows per scalar, `windows(c)`.
@@ -87,12 +78,7 @@ pub(crate) struct FixedBaseMsm<G: CurveGroup + VariableBaseMSM<MulBase = <G as C
 impl<G: CurveGroup + VariableBaseMSM<MulBase = <G as CurveGroup>::Affine>> FixedBaseMsm<G> {
     /// Precomputes the window multiples of `bases`.
     pub(crate) fn new(bases: &[G::Affine]) -> Self {
-        let index: Vec<usize> = bases
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| !p.is_zero())
-            .map(|(i, _)| i)
-            .collect();
+        let index: Vec<usize> = bases.iter().enumerate().filter(|(_, p)| !p.is_zero()).map(|(i, _)| i).collect();
         let c = best_window(index.len().max(1));
         Self::with_window(bases, index, c)
     }
@@ -112,40 +98,26 @@ impl<G: CurveGroup + VariableBaseMSM<MulBase = <G as CurveGroup>::Affine>> Fixed
                 })
             })
             .collect();
-        let table = projective
-            .par_chunks(4096)
-            .flat_map_iter(G::normalize_batch)
-            .collect();
-        Self {
-            c,
-            windows,
-            index,
-            table,
-        }
+        let table = projective.par_chunks(4096).flat_map_iter(G::normalize_batch).collect();
+        Self { c, windows, index, table }
     }
 
     /// The signed digits of the scalars of the non-zero bases, `windows` per base (missing scalars count as
     /// zero). Scalars must be canonical (below the field modulus).
     pub(crate) fn digits(&self, scalars: &[<G::ScalarField as PrimeField>::BigInt]) -> Vec<i32> {
         let mut digits = vec![0i32; self.index.len() * self.windows];
-        digits
-            .par_chunks_mut(self.windows)
-            .zip(self.index.par_iter())
-            .with_min_len(256)
-            .for_each(|(out, &i)| {
-                if let Some(scalar) = scalars.get(i).filter(|s| !s.is_zero()) {
-                    signed_digits(scalar.as_ref(), self.c, out);
-                }
-            });
+        digits.par_chunks_mut(self.windows).zip(self.index.par_iter()).with_min_len(256).for_each(|(out, &i)| {
+            if let Some(scalar) = scalars.get(i).filter(|s| !s.is_zero()) {
+                signed_digits(scalar.as_ref(), self.c, out);
+            }
+        });
         digits
     }
 
     /// Number of bucket ranges [`part`](Self::part) splits the MSM into.
     pub(crate) fn parts(&self) -> usize {
         let buckets = 1usize << (self.c - 1);
-        (rayon::current_num_threads().max(1) * PARTS_PER_THREAD)
-            .min(buckets / MIN_PART_BUCKETS)
-            .max(1)
+        (rayon::current_num_threads().max(1) * PARTS_PER_THREAD).min(buckets / MIN_PART_BUCKETS).max(1)
     }
 
     /// The share of the MSM of bucket range `part` of [`parts`](Self::parts), over [`digits`](Self::digits).
@@ -176,20 +148,13 @@ impl<G: CurveGroup + VariableBaseMSM<MulBase = <G as CurveGroup>::Affine>> Fixed
         }
         let sum: G = sum.into();
         let running: G = running.into();
-        if lo == 0 {
-            sum
-        } else {
-            sum + running.mul_bigint([lo as u64])
-        }
+        if lo == 0 { sum } else { sum + running.mul_bigint([lo as u64]) }
     }
 
     /// `Σ scalars[i]·bases[i]` (missing scalars count as zero; scalars canonical).
     pub(crate) fn msm(&self, scalars: &[<G::ScalarField as PrimeField>::BigInt]) -> G {
         let digits = self.digits(scalars);
-        (0..self.parts())
-            .into_par_iter()
-            .map(|p| self.part(&digits, p))
-            .reduce(G::zero, |a, b| a + b)
+        (0..self.parts()).into_par_iter().map(|p| self.part(&digits, p)).reduce(G::zero, |a, b| a + b)
     }
 }
 
@@ -200,27 +165,16 @@ mod tests {
     use ark_ff::UniformRand;
     use ark_std::rand::{SeedableRng, rngs::StdRng};
 
-    fn check<
-        G: CurveGroup + VariableBaseMSM<MulBase = <G as CurveGroup>::Affine, ScalarField = Fr>,
-    >(
-        seed: u64,
-    ) {
+    fn check<G: CurveGroup + VariableBaseMSM<MulBase = <G as CurveGroup>::Affine, ScalarField = Fr>>(seed: u64) {
         let mut rng = StdRng::seed_from_u64(seed);
         for n in [1usize, 2, 7, 64, 300] {
-            let mut bases: Vec<G::Affine> =
-                (0..n).map(|_| G::rand(&mut rng).into_affine()).collect();
+            let mut bases: Vec<G::Affine> = (0..n).map(|_| G::rand(&mut rng).into_affine()).collect();
             if n > 2 {
                 bases[1] = G::Affine::zero();
             }
             let mut scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
             // Edge scalars: 0, 1, -1, small, 2^k boundaries.
-            let edges = [
-                Fr::from(0u64),
-                Fr::from(1u64),
-                -Fr::from(1u64),
-                Fr::from(4096u64),
-                Fr::from(u64::MAX),
-            ];
+            let edges = [Fr::from(0u64), Fr::from(1u64), -Fr::from(1u64), Fr::from(4096u64), Fr::from(u64::MAX)];
             for (s, e) in scalars.iter_mut().zip(edges) {
                 *s = e;
             }
@@ -232,10 +186,7 @@ mod tests {
                 assert_eq!(table.msm(&bigints), expected, "n = {n}, c = {c}");
                 // Shorter scalar vectors count the rest as zero.
                 let half = n / 2;
-                assert_eq!(
-                    table.msm(&bigints[..half]),
-                    G::msm_bigint(&bases[..half], &bigints[..half])
-                );
+                assert_eq!(table.msm(&bigints[..half]), G::msm_bigint(&bases[..half], &bigints[..half]));
             }
             assert_eq!(FixedBaseMsm::<G>::new(&bases).msm(&bigints), expected);
         }
@@ -251,12 +202,7 @@ mod tests {
     fn signed_digits_recompose_every_window_width() {
         let mut rng = StdRng::seed_from_u64(3);
         // The largest canonical scalar, r - 1, and scalars with all low bits set stress the final carry.
-        let mut scalars = vec![
-            Fr::from(0u64),
-            -Fr::from(1u64),
-            -Fr::from(2u64),
-            Fr::from(u64::MAX),
-        ];
+        let mut scalars = vec![Fr::from(0u64), -Fr::from(1u64), -Fr::from(2u64), Fr::from(u64::MAX)];
         scalars.extend((0..20).map(|_| Fr::rand(&mut rng)));
         for c in 4..=16 {
             let mut digits = vec![0; windows(c)];
@@ -264,18 +210,10 @@ mod tests {
                 signed_digits(s.into_bigint().as_ref(), c, &mut digits);
                 let radix = Fr::from(1u64 << c);
                 let back = digits.iter().rev().fold(Fr::from(0u64), |acc, d| {
-                    acc * radix
-                        + if *d >= 0 {
-                            Fr::from(*d as u64)
-                        } else {
-                            -Fr::from((-*d) as u64)
-                        }
+                    acc * radix + if *d >= 0 { Fr::from(*d as u64) } else { -Fr::from((-*d) as u64) }
                 });
                 assert_eq!(back, *s, "c = {c}");
-                assert!(
-                    digits.iter().all(|d| d.unsigned_abs() <= 1 << (c - 1)),
-                    "c = {c}"
-                );
+                assert!(digits.iter().all(|d| d.unsigned_abs() <= 1 << (c - 1)), "c = {c}");
             }
         }
     }

@@ -9,8 +9,8 @@ use ark_ff::{FftField, Field, One, PrimeField, UniformRand, Zero};
 use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, prepare_verifying_key};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, R1CS_PREDICATE_LABEL,
-    SynthesisError, SynthesisMode,
+    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, R1CS_PREDICATE_LABEL, SynthesisError,
+    SynthesisMode,
 };
 use ark_std::rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
@@ -33,11 +33,7 @@ pub(crate) struct ProvingTables {
 impl ProvingTables {
     /// Precomputes the tables for `pk` (seconds of work and tens of megabytes for a 5,000-constraint circuit).
     pub(crate) fn new(pk: &ProvingKey<Bn254>) -> Self {
-        let c_bases: Vec<_> = [&pk.b_g1_query, &pk.l_query, &pk.h_query]
-            .into_iter()
-            .flatten()
-            .copied()
-            .collect();
+        let c_bases: Vec<_> = [&pk.b_g1_query, &pk.l_query, &pk.h_query].into_iter().flatten().copied().collect();
         Self {
             a: FixedBaseMsm::new(&pk.a_query),
             b_g2: FixedBaseMsm::new(&pk.b_g2_query),
@@ -103,10 +99,7 @@ pub(crate) fn prove(
     let (c_acc, (g_a, g2_b)) = rayon::join(
         || -> Result<G1Projective> {
             let h = witness_map(r1cs, full)?;
-            Ok(tables
-                .c
-                .msm(&c_scalars(tables, full, &z, num_inputs, &h, r))
-                + pk.beta_g1 * r)
+            Ok(tables.c.msm(&c_scalars(tables, full, &z, num_inputs, &h, r)) + pk.beta_g1 * r)
         },
         || {
             let g2_b = tables.b_g2.msm(&z) + pk.vk.delta_g2 * s + pk.vk.beta_g2;
@@ -116,11 +109,7 @@ pub(crate) fn prove(
     );
     let g_c = g_a * s + c_acc?;
     let ac = G1Projective::normalize_batch(&[g_a, g_c]);
-    Ok(Proof {
-        a: ac[0],
-        b: g2_b.into_affine(),
-        c: ac[1],
-    })
+    Ok(Proof { a: ac[0], b: g2_b.into_affine(), c: ac[1] })
 }
 
 /// The scalars of the merged `C` MSM: `r·z` for `b_g1_query`, the witness part of `z` for `l_query`, `h` for
@@ -138,31 +127,17 @@ fn c_scalars(
     let mut scalars = vec![zero; b_len + l_len + h_len];
     let (b, rest) = scalars.split_at_mut(b_len);
     let (l, hs) = rest.split_at_mut(l_len);
-    b.par_iter_mut()
-        .zip(full)
-        .with_min_len(512)
-        .for_each(|(out, x)| *out = (r * x).into_bigint());
+    b.par_iter_mut().zip(full).with_min_len(512).for_each(|(out, x)| *out = (r * x).into_bigint());
     for (out, x) in l.iter_mut().zip(z.get(num_inputs..).unwrap_or_default()) {
         *out = *x;
     }
-    hs.par_iter_mut()
-        .zip(h)
-        .with_min_len(512)
-        .for_each(|(out, x)| *out = x.into_bigint());
+    hs.par_iter_mut().zip(h).with_min_len(512).for_each(|(out, x)| *out = x.into_bigint());
     scalars
 }
 
 /// `Σ coefficient·full[index]` over one constraint row.
 fn evaluate_row(row: &[(Fr, usize)], full: &[Fr]) -> Fr {
-    row.iter()
-        .map(|(coefficient, i)| {
-            if coefficient.is_one() {
-                full[*i]
-            } else {
-                full[*i] * coefficient
-            }
-        })
-        .sum()
+    row.iter().map(|(coefficient, i)| if coefficient.is_one() { full[*i] } else { full[*i] * coefficient }).sum()
 }
 
 /// The QAP witness map of `ark-groth16`'s [`LibsnarkReduction`] (`witness_map_from_matrices`), the same
@@ -170,11 +145,8 @@ fn evaluate_row(row: &[(Fr, usize)], full: &[Fr]) -> Fr {
 fn witness_map(r1cs: &R1cs, full: &[Fr]) -> Result<Vec<Fr>> {
     let n = r1cs.num_constraints;
     let inputs = r1cs.num_instance_variables;
-    let domain = Radix2EvaluationDomain::<Fr>::new(n + inputs)
-        .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
-    let coset = domain
-        .get_coset(Fr::GENERATOR)
-        .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+    let domain = Radix2EvaluationDomain::<Fr>::new(n + inputs).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+    let coset = domain.get_coset(Fr::GENERATOR).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
     let size = domain.size();
     let [ma, mb, mc] = r1cs.matrices.as_slice() else {
         return Err(ZkError::Shape("an R1CS has three matrices".into()));
@@ -182,11 +154,7 @@ fn witness_map(r1cs: &R1cs, full: &[Fr]) -> Result<Vec<Fr>> {
     // Evaluations of a matrix's polynomial on the domain, moved to the coset.
     let on_coset = |m: &Matrix<Fr>, with_inputs: bool| {
         let mut v = vec![Fr::zero(); size];
-        v[..n]
-            .par_iter_mut()
-            .zip(m)
-            .with_min_len(512)
-            .for_each(|(v, row)| *v = evaluate_row(row, full));
+        v[..n].par_iter_mut().zip(m).with_min_len(512).for_each(|(v, row)| *v = evaluate_row(row, full));
         if with_inputs {
             // The libsnark reduction's extra constraints `input_i · 0 = 0` keep the inputs independent.
             v[n..n + inputs].copy_from_slice(&full[..inputs]);
@@ -195,19 +163,11 @@ fn witness_map(r1cs: &R1cs, full: &[Fr]) -> Result<Vec<Fr>> {
         coset.fft_in_place(&mut v);
         v
     };
-    let (mut a, (b, c)) = rayon::join(
-        || on_coset(ma, true),
-        || rayon::join(|| on_coset(mb, false), || on_coset(mc, false)),
-    );
-    let z_inverse = domain
-        .evaluate_vanishing_polynomial(Fr::GENERATOR)
-        .inverse()
-        .ok_or(SynthesisError::Unsatisfiable)?;
-    a.par_iter_mut()
-        .zip(&b)
-        .zip(&c)
-        .with_min_len(1024)
-        .for_each(|((a, b), c)| *a = (*a * b - c) * z_inverse);
+    let (mut a, (b, c)) =
+        rayon::join(|| on_coset(ma, true), || rayon::join(|| on_coset(mb, false), || on_coset(mc, false)));
+    let z_inverse =
+        domain.evaluate_vanishing_polynomial(Fr::GENERATOR).inverse().ok_or(SynthesisError::Unsatisfiable)?;
+    a.par_iter_mut().zip(&b).zip(&c).with_min_len(1024).for_each(|((a, b), c)| *a = (*a * b - c) * z_inverse);
     coset.ifft_in_place(&mut a);
     Ok(a)
 }
@@ -252,10 +212,9 @@ impl CircuitKeys {
     ) -> Result<Self> {
         let r1cs = R1cs::of(blank())?;
         let variables = r1cs.num_instance_variables + r1cs.num_witness_variables;
-        let domain = Radix2EvaluationDomain::<Fr>::compute_size_of_domain(
-            r1cs.num_constraints + r1cs.num_instance_variables,
-        )
-        .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+        let domain =
+            Radix2EvaluationDomain::<Fr>::compute_size_of_domain(r1cs.num_constraints + r1cs.num_instance_variables)
+                .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
         let fits = pk.vk.gamma_abc_g1.len() == r1cs.num_instance_variables
             && pk.a_query.len() == variables
             && pk.b_g1_query.len() == variables
@@ -281,17 +240,12 @@ impl CircuitKeys {
     pub(crate) fn assignment<C: ConstraintSynthesizer<Fr>>(&self, circuit: C) -> Result<Vec<Fr>> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Prove {
-            construct_matrices: false,
-            generate_lc_assignments: false,
-        });
+        cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
         circuit.generate_constraints(cs.clone())?;
         if cs.num_instance_variables() != self.r1cs.num_instance_variables
             || cs.num_witness_variables() != self.r1cs.num_witness_variables
         {
-            return Err(ZkError::Shape(
-                "witness generation allocated a different number of variables".into(),
-            ));
+            return Err(ZkError::Shape("witness generation allocated a different number of variables".into()));
         }
         let mut full = cs.instance_assignment()?;
         full.extend(cs.witness_assignment()?);
@@ -300,11 +254,7 @@ impl CircuitKeys {
 
     /// A proof of the full assignment, blinded with randomness from `rng`: over the precomputed tables when
     /// there are some, else through `ark-groth16` with the cached matrices.
-    pub(crate) fn prove_assignment<R: RngCore + CryptoRng>(
-        &self,
-        full: &[Fr],
-        rng: &mut R,
-    ) -> Result<Proof<Bn254>> {
+    pub(crate) fn prove_assignment<R: RngCore + CryptoRng>(&self, full: &[Fr], rng: &mut R) -> Result<Proof<Bn254>> {
         let r = Fr::rand(rng);
         let s = Fr::rand(rng);
         match &self.tables {

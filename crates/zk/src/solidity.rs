@@ -9,8 +9,10 @@
 //!
 //! The verifier uses the BN254 precompiles (0x06 add, 0x07 scalar multiplication, 0x08 pairing), checks every
 //! public input is below the scalar field modulus r (reverting with `PublicInputNotInField(index)`, so no
-//! input can alias another modulo r) and requires canonical coordinates for `a`, which it negates itself (the
-//! precompiles check `b` and `c`). Proof calldata is `a = [x, y]`, `b = [[x.c1, x.c0], [y.c1, y.c0]]` (EIP-197
+//! input can alias another modulo r), returns false for a non-canonical coordinate of `a`, `b` or `c` (it
+//! negates `a` itself; the pairing precompile checks the points are on the curve and in the subgroup) and
+//! forwards a capped amount of gas to the pairing, so a malformed proof is answered `false` rather than running
+//! the caller out of gas. Proof calldata is `a = [x, y]`, `b = [[x.c1, x.c0], [y.c1, y.c0]]` (EIP-197
 //! order, imaginary part first; see [`proof_calldata`]), `c = [x, y]`.
 //!
 //! The Poseidon libraries are fully unrolled Yul: the state stays below 2^256 without intermediate reductions
@@ -127,7 +129,14 @@ pub fn groth16_verifier(public_inputs: usize, contract_name: &str) -> Result<Str
     let _ = writeln!(w, "    /// @dev BN254 base field modulus q.");
     let _ = writeln!(w, "    uint256 internal constant Q = {q};");
     let _ = writeln!(w, "    /// @dev Number of public inputs.");
-    let _ = writeln!(w, "    uint256 internal constant N = {n};\n");
+    let _ = writeln!(w, "    uint256 internal constant N = {n};");
+    let _ = writeln!(
+        w,
+        "    /// @dev Gas forwarded to the pairing precompile: its pre-EIP-1108 price for 4 pairs (100,000 + 4 x 80,000), \
+         an upper\n    ///      bound of every pricing in use. A malformed proof (a point off the curve) makes the precompile \
+         fail and\n    ///      burn what it was given: capped, the verifier still returns false instead of running the \
+         caller out of gas.\n    uint256 internal constant PAIRING_GAS_CAP = 420_000;\n"
+    );
     let _ = writeln!(w, "    // The verifying key, one immutable per word (read from code, no storage access).");
     let mut names: Vec<String> = vec!["ALPHA_X".into(), "ALPHA_Y".into()];
     for g2 in ["BETA", "GAMMA", "DELTA"] {
@@ -209,7 +218,8 @@ pub fn groth16_verifier(public_inputs: usize, contract_name: &str) -> Result<Str
         for (uint256 i = 0; i < {n}; ++i) {{
             if (input[i] >= R) revert PublicInputNotInField(i);
         }}
-        if (a[0] >= Q || a[1] >= Q) return false;
+        if (a[0] >= Q || a[1] >= Q || c[0] >= Q || c[1] >= Q) return false;
+        if (b[0][0] >= Q || b[0][1] >= Q || b[1][0] >= Q || b[1][1] >= Q) return false;
 
         // vk_x = IC0 + sum(input[i] * IC[i + 1]): acc holds (x, y) and, right after it, the term to add.
         uint256[4] memory acc;
@@ -244,7 +254,7 @@ pub fn groth16_verifier(public_inputs: usize, contract_name: &str) -> Result<Str
         ];
         uint256[1] memory out;
         assembly ("memory-safe") {{
-            ok := staticcall(gas(), 0x08, p, 0x300, out, 0x20)
+            ok := staticcall(PAIRING_GAS_CAP, 0x08, p, 0x300, out, 0x20)
         }}
         return ok && out[0] == 1;
     }}

@@ -21,7 +21,8 @@ async fn a_double_spend_is_refused() {
     let deadline = fx.deadline().await;
     let buyer = fresh("double");
     let proved = fx.prove_order(note, &quote, deadline, buyer, fx.relayer.sender(), FEE, &mut rng).await;
-    fx.pay(&fx.relayer, &proved, &quote, &signature, deadline, buyer).await.expect("first spend");
+    let paid = fx.pay(&fx.relayer, &proved, &quote, &signature, deadline, buyer).await.expect("first spend");
+    assert_eq!(paid.change.commitment, automat_privacy::fr_to_u256(&proved.change.commitment()), "the change leaf");
     let after = fx.money().await;
 
     // The exact same proof and spend again, from the relayer and from anyone else.
@@ -40,7 +41,9 @@ async fn an_aliased_nullifier_is_refused() {
     let fx = Fixture::new().await;
     assert_eq!(
         R,
-        "21888242871839275222246405745257275088548364400416034343698204186575808495617".parse::<U256>().expect("succeeds")
+        "21888242871839275222246405745257275088548364400416034343698204186575808495617"
+            .parse::<U256>()
+            .expect("succeeds")
     );
     let mut rng = rng(3);
     let note = fx.deposit(DEPOSIT, &mut rng).await;
@@ -178,11 +181,8 @@ async fn unknown_zero_and_evicted_roots_are_refused() {
     assert_eq!(fx.money().await, before);
 
     // ROOT_HISTORY_SIZE more deposits push the proof's root out of the ring: after 31 it is still known.
-    let history = fx
-        .admin
-        .call_sol(fx.addresses.pool, &ShieldedPool::ROOT_HISTORY_SIZECall {})
-        .await
-        .expect("ROOT_HISTORY_SIZE");
+    let history =
+        fx.admin.call_sol(fx.addresses.pool, &ShieldedPool::ROOT_HISTORY_SIZECall {}).await.expect("ROOT_HISTORY_SIZE");
     assert_eq!(history, 32);
     let privacy = fx.privacy(&fx.admin);
     for _ in 0..history - 1 {
@@ -262,7 +262,10 @@ async fn a_proof_for_another_pool_is_refused() {
     let decoy = random_note(3 * USD, &mut rng);
     let note = random_note(DEPOSIT, &mut rng);
     for n in [decoy, note] {
-        fx.privacy(&fx.depositor).deposit(n.amount, automat_privacy::fr_to_u256(&n.precommitment())).await.expect("succeeds");
+        fx.privacy(&fx.depositor)
+            .deposit(n.amount, automat_privacy::fr_to_u256(&n.precommitment()))
+            .await
+            .expect("succeeds");
         other.deposit(n.amount, automat_privacy::fr_to_u256(&n.precommitment())).await.expect("succeeds");
     }
     let root = fx.privacy(&fx.admin).current_root().await.expect("succeeds");
@@ -308,7 +311,10 @@ async fn a_proof_for_another_chain_is_refused() {
     let mut rng = rng(9);
     let note = random_note(DEPOSIT, &mut rng);
     for fx in [&one, &two] {
-        fx.privacy(&fx.depositor).deposit(note.amount, automat_privacy::fr_to_u256(&note.precommitment())).await.expect("succeeds");
+        fx.privacy(&fx.depositor)
+            .deposit(note.amount, automat_privacy::fr_to_u256(&note.precommitment()))
+            .await
+            .expect("succeeds");
     }
     let root = one.privacy(&one.admin).current_root().await.expect("succeeds");
     assert_eq!(two.privacy(&two.admin).current_root().await.expect("succeeds"), root);

@@ -314,11 +314,8 @@ impl Fixture {
     /// The depositor locks `amount` in a new random note; returns it.
     pub(crate) async fn deposit(&self, amount: u128, rng: &mut StdRng) -> Note {
         let note = random_note(amount, rng);
-        let leaf = self
-            .privacy(&self.depositor)
-            .deposit(amount, fr_to_u256(&note.precommitment()))
-            .await
-            .expect("deposit");
+        let leaf =
+            self.privacy(&self.depositor).deposit(amount, fr_to_u256(&note.precommitment())).await.expect("deposit");
         assert_eq!(leaf.commitment, fr_to_u256(&note.commitment()), "the pool commits Poseidon(amount, precommitment)");
         note
     }
@@ -336,6 +333,7 @@ impl Fixture {
     }
 
     /// A spend of `note` (in `tree`) taking `withdrawn`, bound to `context`, naming `relayer` and `fee`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn prove(
         &self,
         note: Note,
@@ -453,20 +451,23 @@ impl Fixture {
         disclosure: Bytes,
     ) -> Result<Receipt, ChainError> {
         buyer
-            .send_sol(self.suite.token, &PaymentToken::approveCall {
-                spender: self.suite.storefront,
-                value: U256::from(quote.price),
-            })
+            .send_sol(
+                self.suite.token,
+                &PaymentToken::approveCall { spender: self.suite.storefront, value: U256::from(quote.price) },
+            )
             .await?;
         buyer
-            .send_sol(self.suite.storefront, &Storefront::placeOrderForCall {
-                buyer: buyer.sender(),
-                quote: quote.clone(),
-                quoteSignature: signature.clone(),
-                maxPrice: quote.price,
-                deadline,
-                disclosure,
-            })
+            .send_sol(
+                self.suite.storefront,
+                &Storefront::placeOrderForCall {
+                    buyer: buyer.sender(),
+                    quote: quote.clone(),
+                    quoteSignature: signature.clone(),
+                    maxPrice: quote.price,
+                    deadline,
+                    disclosure,
+                },
+            )
             .await
     }
 }
@@ -474,11 +475,7 @@ impl Fixture {
 /// Groth16 malleability: `(−A, −B, C)` verifies for the same inputs (y coordinates negated mod q).
 pub(crate) fn malleate(proof: &Proof) -> Proof {
     let neg = |y: U256| (Q - y) % Q;
-    Proof {
-        a: [proof.a[0], neg(proof.a[1])],
-        b: [proof.b[0], [neg(proof.b[1][0]), neg(proof.b[1][1])]],
-        c: proof.c,
-    }
+    Proof { a: [proof.a[0], neg(proof.a[1])], b: [proof.b[0], [neg(proof.b[1][0]), neg(proof.b[1][1])]], c: proof.c }
 }
 
 // ---------------------------------------------------------------------- assertions

@@ -97,7 +97,10 @@ async fn issuer_roots_need_the_role_a_field_element_and_no_duplicate() {
     assert_revert(second.publish_issuer_root(root).await, ComplianceRegistry::InvalidIssuerRoot { root });
     assert_revert(
         second.revoke_issuer_root(root).await,
-        oz::AccessControlUnauthorizedAccount { account: fx.stranger.sender(), neededRole: alloy_primitives::B256::ZERO },
+        oz::AccessControlUnauthorizedAccount {
+            account: fx.stranger.sender(),
+            neededRole: alloy_primitives::B256::ZERO,
+        },
     );
     privacy.revoke_issuer_root(root).await.expect("the admin revokes");
     assert_eq!(issuer_of(&fx, root).await, Address::ZERO);
@@ -105,24 +108,14 @@ async fn issuer_roots_need_the_role_a_field_element_and_no_duplicate() {
 }
 
 async fn issuer_of(fx: &Fixture, root: U256) -> Address {
-    fx.admin
-        .call_sol(fx.addresses.compliance, &ComplianceRegistry::issuerOfCall { root })
-        .await
-        .expect("issuerOf")
+    fx.admin.call_sol(fx.addresses.compliance, &ComplianceRegistry::issuerOfCall { root }).await.expect("issuerOf")
 }
 
 #[tokio::test]
 async fn blocked_set_hash_matches_automat_zk() {
     let fx = Fixture::new().await;
-    let sets: [&[u16]; 7] = [
-        &[],
-        &[408],
-        &[408, 364],
-        &[364, 408],
-        &[408, 364, 192, 760],
-        &[1, 2, 3, 4, 5, 6, 7, 8],
-        &[u16::MAX, 1, 999],
-    ];
+    let sets: [&[u16]; 7] =
+        [&[], &[408], &[408, 364], &[364, 408], &[408, 364, 192, 760], &[1, 2, 3, 4, 5, 6, 7, 8], &[u16::MAX, 1, 999]];
     let mut seen = Vec::new();
     for codes in sets {
         let onchain = fx
@@ -134,12 +127,11 @@ async fn blocked_set_hash_matches_automat_zk() {
         assert!(!seen.contains(&onchain), "distinct sets hash apart (order matters)");
         seen.push(onchain);
     }
-    let empty = fx.admin.call_sol(fx.addresses.compliance, &ComplianceRegistry::emptySetHashCall {}).await.expect("succeeds");
+    let empty =
+        fx.admin.call_sol(fx.addresses.compliance, &ComplianceRegistry::emptySetHashCall {}).await.expect("succeeds");
     assert_eq!(empty, seen[0]);
     assert_revert(
-        fx.admin
-            .call_sol(fx.addresses.compliance, &ComplianceRegistry::blockedSetHashCall { codes: vec![1; 9] })
-            .await,
+        fx.admin.call_sol(fx.addresses.compliance, &ComplianceRegistry::blockedSetHashCall { codes: vec![1; 9] }).await,
         ComplianceRegistry::InvalidJurisdictions {},
     );
 }
@@ -151,10 +143,8 @@ fn yyyymmdd_matches_automat_zk() {
     let onchain = |ts: u64| -> u32 {
         let date = rt
             .block_on(
-                fx.admin.call_sol(
-                    fx.addresses.compliance,
-                    &ComplianceRegistry::yyyymmddCall { timestamp: U256::from(ts) },
-                ),
+                fx.admin
+                    .call_sol(fx.addresses.compliance, &ComplianceRegistry::yyyymmddCall { timestamp: U256::from(ts) }),
             )
             .expect("yyyymmdd");
         u32::try_from(date).expect("a date")

@@ -161,7 +161,12 @@ async fn a_disclosure_proves_nothing_for_another_order_set_or_revoked_root() {
     let (quote3, signature3) = rules.quote(3).await;
     let deadline = rules.fx.deadline().await;
     let stale = rules.public_disclosure(&quote3, deadline).await;
-    rules.fx.privacy(&rules.fx.operator).set_blocked_jurisdictions(machine, vec![408, 364, 192]).await.expect("succeeds");
+    rules
+        .fx
+        .privacy(&rules.fx.operator)
+        .set_blocked_jurisdictions(machine, vec![408, 364, 192])
+        .await
+        .expect("succeeds");
     let before = rules.fx.money().await;
     assert_revert(rules.fx.place_public(&buyer, &quote3, &signature3, deadline, stale).await, invalid.clone());
     assert_eq!(rules.fx.money().await, before);
@@ -248,6 +253,19 @@ async fn a_rejected_private_payment_leaves_the_note_and_the_public_flow_works() 
             assert!(reason.starts_with("DisclosureProofInvalid("), "{reason}");
         }
         other => panic!("expected ProofRejected, got {other:?}"),
+    }
+    // Malformed proofs get the same named error, not an out-of-gas: a point off the curve (the pairing
+    // precompile fails on it, and the verifier caps the gas it forwards) and a coordinate >= q.
+    for malformed in [[U256::from(1), U256::from(1)], [proof.c[0], Q + U256::from(1)]] {
+        let mut bad = proof.clone();
+        bad.c = malformed;
+        let purchase = PrivatePurchase { disclosure: encode_disclosure(issuer_root, &bad), ..purchase.clone() };
+        match wallet.pay(&relayer, &keys().spend, &purchase, FEE, &mut rules.rng, |_| {}).await {
+            Err(PrivacyError::ProofRejected { reason }) => {
+                assert!(reason.starts_with("DisclosureProofInvalid("), "{reason}");
+            }
+            other => panic!("expected ProofRejected for a malformed proof, got {other:?}"),
+        }
     }
     assert!(!rules.fx.note_spent(&note).await, "the note is not spent on chain");
     assert!(wallet.notes().iter().all(|n| !n.spent), "nor in the wallet");

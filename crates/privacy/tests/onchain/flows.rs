@@ -24,7 +24,8 @@ async fn a_private_purchase_pays_a_fresh_address_and_the_change_pays_again() {
     let buyer = fresh("flow 1");
     let (quote, signature) = fx.quote(0, PRICE, 1).await;
     let deadline = fx.deadline().await;
-    let purchase = PrivatePurchase { quote, quote_signature: signature, deadline, buyer, disclosure: Default::default() };
+    let purchase =
+        PrivatePurchase { quote, quote_signature: signature, deadline, buyer, disclosure: Default::default() };
     let mut stages = Vec::new();
     let paid = wallet
         .pay(&relayer, &keys().spend, &purchase, FEE, &mut rng, |s| stages.push(s))

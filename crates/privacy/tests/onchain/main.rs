@@ -15,6 +15,9 @@
 //!
 //! [`common`] holds the fixture.
 
+// Dates are written YYYY_MM_DD (1990_05_17), which is not a thousands grouping.
+#![allow(clippy::inconsistent_digit_grouping)]
+
 mod attacks;
 mod common;
 mod compliance;

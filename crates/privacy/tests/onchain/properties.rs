@@ -76,7 +76,8 @@ async fn run(actions: &[Action], case: u64) {
                 let (quote, quote_signature) = fx.quote(0, price, model.nonce).await;
                 let deadline = fx.deadline().await;
                 let buyer = fresh(&format!("property {case} {step}"));
-                let purchase = PrivatePurchase { quote, quote_signature, deadline, buyer, disclosure: Default::default() };
+                let purchase =
+                    PrivatePurchase { quote, quote_signature, deadline, buyer, disclosure: Default::default() };
                 let covered = wallet.notes().iter().any(|n| !n.spent && n.note.amount >= price + fee);
                 let unspent: Vec<_> = wallet.notes().iter().filter(|n| !n.spent).map(|n| n.note).collect();
                 let before = fx.money().await;
@@ -119,7 +120,8 @@ async fn run(actions: &[Action], case: u64) {
 #[test]
 fn random_deposits_and_payments_keep_the_books() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let config = ProptestConfig { cases: 6, max_shrink_iters: 8, failure_persistence: None, ..ProptestConfig::default() };
+    let config =
+        ProptestConfig { cases: 6, max_shrink_iters: 8, failure_persistence: None, ..ProptestConfig::default() };
     let case = std::cell::Cell::new(0u64);
     let result = TestRunner::new(config).run(&proptest::collection::vec(action(), 3..=10), |actions| {
         case.set(case.get() + 1);
