@@ -1,11 +1,7 @@
 //! `automat agent` as a user runs it: a separate process against an independent node (Hardhat, on
 //! loopback), serving quotes over HTTP and settling the orders placed with them.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use alloy_primitives::{Bytes, U256};
 use automat_agent::service::QuoteBody;
@@ -14,14 +10,7 @@ use automat_chain_rpc::RpcClient;
 use automat_contracts::vending::{OrderStatus, Quote, Slot, SuiteConfig, Vending, deploy_suite};
 use automat_hardhat::HardhatNode;
 
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod common;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_daemon_sells_through_hardhat() {
@@ -45,26 +34,14 @@ async fn agent_daemon_sells_through_hardhat() {
         .expect("machine registers");
 
     let data = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_automat"))
-        .args(["agent", "--rpc-url", &node.url(), "--storefront", &suite.storefront.to_string()])
-        .args(["--machine-id", &machine.to_string(), "--listen", "127.0.0.1:0", "--interval-ms", "100"])
-        .arg("--data-dir")
-        .arg(data.path())
-        .env("AUTOMAT_MACHINE_KEY", machine_key.to_bytes().to_string())
-        .env("AUTOMAT_SENDER_KEY", signers[9].to_bytes().to_string())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("automat agent starts");
-    let stderr = child.stderr.take().expect("stderr piped");
-    let _daemon = Daemon(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let base = loop {
-        let line = lines.next().expect("agent prints its address").expect("utf-8");
-        if let Some(rest) = line.contains("(status").then(|| line.rsplit("http://").next()).flatten() {
-            break format!("http://{}", rest.split_whitespace().next().expect("address"));
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let (_daemon, base) = common::spawn_agent(
+        &node.url(),
+        &suite.storefront.to_string(),
+        machine,
+        &machine_key.to_bytes().to_string(),
+        &signers[9].to_bytes().to_string(),
+        data.path(),
+    );
 
     let http = reqwest::Client::new();
     let quote: QuoteBody = http

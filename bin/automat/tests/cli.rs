@@ -174,6 +174,39 @@ fn demo_json_reports_the_oracle_and_the_manipulations_it_caught() {
 }
 
 #[test]
+fn demo_json_reports_the_private_purchase_and_the_geofenced_refusal() {
+    let output = automat().args(["demo", "--json"]).output().expect("runs automat");
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    assert_eq!(report["private_orders"], 1, "one order paid from the shielded pool and dispensed: {report}");
+    assert_eq!(report["geofenced_refusals"], 1, "the buyer from a blocked jurisdiction refused: {report}");
+    assert_eq!(report["privacy"]["invariants_hold"], true);
+    assert_eq!(report["privacy"]["pool_locked_after"], 16_400_000, "deposit − price − relayer fee stays in the pool");
+    // The devnet's seeded keys are announced as insecure, in the report and on stderr.
+    assert!(report["privacy"]["keys"].as_str().is_some_and(|k| k.contains("INSECURE")), "{report}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("INSECURE devnet ZK keys"), "stderr: {stderr}");
+}
+
+#[test]
+fn bench_zk_json_reports_every_field_within_the_gas_goals() {
+    let output = automat().args(["bench", "zk", "--json", "--samples", "1"]).output().expect("runs automat");
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    let n = |f: &str| report[f].as_f64().unwrap_or_else(|| panic!("missing {f} in {report}"));
+    for field in ["prove_ms_spend", "prove_ms_disclosure", "prove_ms_membership20", "prove_ms_membership20_arkworks"] {
+        assert!(n(field) > 0.0, "{field}: {report}");
+    }
+    assert_eq!(report["constraints_membership20"], 5_075, "the fixed yardstick");
+    assert!(n("constraints_spend") > 5_075.0 && n("constraints_disclosure") > 5_075.0, "{report}");
+    assert!(n("verify_gas_spend") <= 230_000.0, "spend verifier gas goal: {report}");
+    assert!(n("verify_gas_disclosure") <= 230_000.0, "{report}");
+    assert!(n("poseidon_gas") <= 25_000.0, "Poseidon gas goal: {report}");
+    // An insert hashes 20 levels: at least 20 Poseidon hashes.
+    assert!(n("insert_gas") >= 20.0 * n("poseidon_gas"), "{report}");
+}
+
+#[test]
 fn bench_oracle_json_meets_the_goals() {
     let output = automat().args(["bench", "oracle", "--json", "--seeds", "3"]).output().expect("runs automat");
     assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));

@@ -5,9 +5,8 @@
 //! jurisdiction, with nothing sent and nothing charged.
 
 use std::{
-    io::{BufRead, BufReader},
     path::Path,
-    process::{Child, Command, Output, Stdio},
+    process::{Command, Output},
     time::{Duration, Instant},
 };
 
@@ -20,21 +19,9 @@ use automat_contracts::{
     vending::{OrderStatus, Slot, SuiteConfig, Vending, deploy_suite},
 };
 use automat_hardhat::HardhatNode;
+use common::automat;
 
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn automat() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_automat"));
-    command.env("RUST_LOG", "warn");
-    command
-}
+mod common;
 
 fn output(command: &mut Command, what: &str) -> Output {
     let output = command.output().unwrap_or_else(|e| panic!("{what} runs: {e}"));
@@ -98,30 +85,14 @@ async fn private_purchase_and_geofenced_refusal_through_hardhat() {
 
     // The machine's agent.
     let data = tempfile::tempdir().expect("temp dir");
-    let mut child = automat()
-        .args(["agent", "--rpc-url", &url, "--storefront", &suite.storefront.to_string()])
-        .args(["--machine-id", &machine.to_string(), "--listen", "127.0.0.1:0", "--interval-ms", "100"])
-        .arg("--data-dir")
-        .arg(data.path().join("agent"))
-        .env("AUTOMAT_MACHINE_KEY", machine_key.to_bytes().to_string())
-        .env("AUTOMAT_SENDER_KEY", hex_key(agent_i))
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("automat agent starts");
-    let stderr = child.stderr.take().expect("stderr piped");
-    let _daemon = Daemon(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let agent_url = loop {
-        let line = lines.next().expect("agent prints its address").expect("utf-8");
-        if let Some(rest) = line.contains("(status").then(|| line.rsplit("http://").next()).flatten() {
-            break format!("http://{}", rest.split_whitespace().next().expect("address"));
-        }
-    };
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            eprintln!("[agent] {line}");
-        }
-    });
+    let (_daemon, agent_url) = common::spawn_agent(
+        &url,
+        &suite.storefront.to_string(),
+        machine,
+        &machine_key.to_bytes().to_string(),
+        &hex_key(agent_i),
+        &data.path().join("agent"),
+    );
 
     // A private purchase: deposit 10 tokens, pay 2 + 0.1 relayer fee for a fresh address.
     let wallet = data.path().join("wallet.json");

@@ -87,6 +87,18 @@ fn time_ms<T>(f: impl FnOnce() -> T) -> (T, f64) {
     (out, start.elapsed().as_secs_f64() * 1e3)
 }
 
+/// One warm-up proof, then `samples` timed ones: their median wall time (ms) and the last proof.
+fn time_proofs<T>(samples: usize, mut prove: impl FnMut() -> automat_zk::Result<T>) -> Result<(f64, T)> {
+    let mut last = prove().map_err(setup)?;
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let (proof, ms) = time_ms(&mut prove);
+        last = proof.map_err(setup)?;
+        times.push(ms);
+    }
+    Ok((median(times), last))
+}
+
 /// Runs the benchmark.
 pub async fn run(config: &ZkBenchConfig) -> Result<ZkBenchReport> {
     let samples = config.samples.max(1);
@@ -109,16 +121,7 @@ pub async fn run(config: &ZkBenchConfig) -> Result<ZkBenchReport> {
         change_secret: Fr::from(14u64),
     };
     let spend = SpendCircuit::new(note, &tree, &request).map_err(setup)?;
-    keys.spend.prove(spend.clone(), &mut rng).map_err(setup)?;
-    let mut times = Vec::new();
-    let mut spend_proof = None;
-    for _ in 0..samples {
-        let (proof, ms) = time_ms(|| keys.spend.prove(spend.clone(), &mut rng));
-        spend_proof = Some(proof.map_err(setup)?);
-        times.push(ms);
-    }
-    let spend_proof = spend_proof.ok_or_else(|| invalid("no spend proof"))?;
-    let prove_ms_spend = median(times);
+    let (prove_ms_spend, spend_proof) = time_proofs(samples, || keys.spend.prove(spend.clone(), &mut rng))?;
     let mut verify_times = Vec::new();
     for _ in 0..samples {
         let (ok, ms) = time_ms(|| keys.spend.verify(&spend.public, &spend_proof));
@@ -138,16 +141,8 @@ pub async fn run(config: &ZkBenchConfig) -> Result<ZkBenchReport> {
         order_binding: Fr::from(77u64),
     };
     let disclosure = DisclosureCircuit::new(credential, &issuer, &request).map_err(setup)?;
-    keys.disclosure.prove(disclosure.clone(), &mut rng).map_err(setup)?;
-    let mut times = Vec::new();
-    let mut disclosure_proof = None;
-    for _ in 0..samples {
-        let (proof, ms) = time_ms(|| keys.disclosure.prove(disclosure.clone(), &mut rng));
-        disclosure_proof = Some(proof.map_err(setup)?);
-        times.push(ms);
-    }
-    let disclosure_proof = disclosure_proof.ok_or_else(|| invalid("no disclosure proof"))?;
-    let prove_ms_disclosure = median(times);
+    let (prove_ms_disclosure, disclosure_proof) =
+        time_proofs(samples, || keys.disclosure.prove(disclosure.clone(), &mut rng))?;
 
     // Gas, on the embedded chain.
     let devnet = Devnet::start(DevnetConfig::with_chains(1))?;

@@ -279,6 +279,27 @@ async fn round_trip_by_validator_and_relayer_daemons() {
     wait(net.a, 1).await;
     let (ping2, dispatch2_receipt) = net.send(net.a, net.b, b"ping again").await;
     wait(net.b, 2).await;
+    // The relayer delivers on a quorum (2 of 3): let the slowest validator sign the second leaf before stopping.
+    for _ in 0..500 {
+        let announced = net
+            .client(net.a, USER)
+            .call_sol(
+                net.hl_a.validator_announce,
+                &IValidatorAnnounce::getAnnouncedStorageLocationsCall {
+                    validators: net.keys.iter().map(|k| k.address()).collect(),
+                },
+            )
+            .await
+            .expect("locations");
+        let signed_both = announced.iter().all(|locations| {
+            locations.first().and_then(|l| CheckpointStore::from_location(l).ok()).and_then(|s| s.latest_index())
+                == Some(1)
+        });
+        if signed_both {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     stop.send(true).expect("stop");
     let relayer = relayer.await.expect("relayer task");

@@ -36,15 +36,13 @@
 //! Dates: [`yyyymmdd_from_unix`] and [`max_birth_date`] are the conventions the CLI and the contracts share
 //! (a holder born on 29 February becomes of age on 1 March in common years).
 
-use ark_bn254::{Bn254, Fr};
+use ark_bn254::Fr;
 use ark_ff::Zero;
-use ark_groth16::{Proof, ProvingKey};
 use ark_r1cs_std::fields::fp::FpVar;
 use ark_r1cs_std::prelude::*;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
-use ark_std::rand::{CryptoRng, RngCore};
 
-use crate::keys::Groth16Keys;
+use crate::keys::{TreeCircuit, TreeProver};
 use crate::merkle::{MerklePath, MerkleTree};
 use crate::{Result, ZkError, gadget, poseidon, prover};
 
@@ -334,74 +332,33 @@ pub fn constraint_count(depth: usize) -> Result<usize> {
     prover::count_constraints(DisclosureCircuit::blank(depth))
 }
 
-/// Groth16 keys for the disclosure circuit, with the constraint matrices cached for proving. The shared
-/// accessors (`precompute`, `num_constraints`, `proving_key`, `verifying_key`, …) come from [`Groth16Keys`],
-/// which the prover dereferences to.
-pub struct DisclosureProver {
-    depth: usize,
-    keys: Groth16Keys,
-}
+/// Groth16 keys for the disclosure circuit: setup, keys from a file, proving and verifying ([`TreeProver`]).
+pub type DisclosureProver = TreeProver<DisclosureCircuit>;
 
-impl std::fmt::Debug for DisclosureProver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DisclosureProver").field("depth", &self.depth).field("keys", &self.keys).finish_non_exhaustive()
-    }
-}
+impl TreeCircuit for DisclosureCircuit {
+    type Public = DisclosurePublic;
 
-impl std::ops::Deref for DisclosureProver {
-    type Target = Groth16Keys;
-    fn deref(&self) -> &Groth16Keys {
-        &self.keys
-    }
-}
-
-impl std::ops::DerefMut for DisclosureProver {
-    fn deref_mut(&mut self) -> &mut Groth16Keys {
-        &mut self.keys
-    }
-}
-
-impl DisclosureProver {
-    /// Circuit-specific Groth16 setup at `depth`, the toxic waste drawn from `rng` (OS randomness for real
-    /// keys; a seeded generator gives reproducible, insecure keys for tests).
-    pub fn setup<R: RngCore + CryptoRng>(depth: usize, rng: &mut R) -> Result<Self> {
-        Ok(Self { depth, keys: Groth16Keys::setup(|| DisclosureCircuit::blank(depth), rng)? })
+    fn blank(depth: usize) -> Self {
+        DisclosureCircuit::blank(depth)
     }
 
-    /// A prover from a proving key made earlier for the disclosure circuit at `depth` (read back from a key
-    /// file); refused when the key is for another circuit shape.
-    pub fn from_proving_key(depth: usize, pk: ProvingKey<Bn254>) -> Result<Self> {
-        Ok(Self { depth, keys: Groth16Keys::from_proving_key(|| DisclosureCircuit::blank(depth), pk)? })
+    fn depth(&self) -> usize {
+        DisclosureCircuit::depth(self)
     }
 
-    /// Tree depth these keys prove credentials in.
-    pub fn depth(&self) -> usize {
-        self.depth
+    fn check(&self) -> Result<()> {
+        DisclosureCircuit::check(self)
     }
 
-    /// Proves `circuit` (checked natively first: an unsatisfied witness is an error, never a bogus proof),
-    /// with the zero-knowledge blinding drawn from `rng`.
-    pub fn prove<R: RngCore + CryptoRng>(&self, circuit: DisclosureCircuit, rng: &mut R) -> Result<Proof<Bn254>> {
-        if circuit.depth() != self.depth {
-            return Err(ZkError::Shape(format!(
-                "keys are for depth {}, witness is at depth {}",
-                self.depth,
-                circuit.depth()
-            )));
-        }
-        circuit.check()?;
-        self.keys.prove_circuit(circuit, rng)
-    }
-
-    /// Verifies a proof against these keys.
-    pub fn verify(&self, public: &DisclosurePublic, proof: &Proof<Bn254>) -> Result<bool> {
-        self.keys.verify_inputs(&public.to_vec(), proof)
+    fn public_inputs(public: &DisclosurePublic) -> Vec<Fr> {
+        public.to_vec()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ark_bn254::Bn254;
     use ark_ff::{One, UniformRand};
     use ark_groth16::Groth16;
     use ark_relations::gr1cs::{ConstraintSystem, OptimizationGoal};

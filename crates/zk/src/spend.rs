@@ -48,14 +48,12 @@
 //! ([`crate::solidity`]) and the snarkjs import ([`crate::snarkjs::public_signals_from_json`]) do; otherwise
 //! `nullifierHash + r` would pass as an unspent nullifier for an already spent note.
 
-use ark_bn254::{Bn254, Fr};
-use ark_groth16::{Proof, ProvingKey};
+use ark_bn254::Fr;
 use ark_r1cs_std::fields::fp::FpVar;
 use ark_r1cs_std::prelude::*;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
-use ark_std::rand::{CryptoRng, RngCore};
 
-use crate::keys::Groth16Keys;
+use crate::keys::{TreeCircuit, TreeProver};
 use crate::merkle::{MerklePath, MerkleTree};
 use crate::{Result, ZkError, gadget, poseidon, prover};
 
@@ -290,69 +288,26 @@ pub fn constraint_count(depth: usize) -> Result<usize> {
     prover::count_constraints(SpendCircuit::blank(depth))
 }
 
-/// Groth16 keys for the spend circuit, with the constraint matrices cached for proving (and, once
-/// [`precompute`](Groth16Keys::precompute)d, window tables of the proving key). The shared accessors
-/// (`precompute`, `num_constraints`, `proving_key`, `verifying_key`, …) come from [`Groth16Keys`], which the
-/// prover dereferences to.
-pub struct SpendProver {
-    depth: usize,
-    keys: Groth16Keys,
-}
+/// Groth16 keys for the spend circuit: setup, keys from a file, proving and verifying ([`TreeProver`]).
+pub type SpendProver = TreeProver<SpendCircuit>;
 
-impl std::fmt::Debug for SpendProver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SpendProver").field("depth", &self.depth).field("keys", &self.keys).finish_non_exhaustive()
-    }
-}
+impl TreeCircuit for SpendCircuit {
+    type Public = SpendPublic;
 
-impl std::ops::Deref for SpendProver {
-    type Target = Groth16Keys;
-    fn deref(&self) -> &Groth16Keys {
-        &self.keys
-    }
-}
-
-impl std::ops::DerefMut for SpendProver {
-    fn deref_mut(&mut self) -> &mut Groth16Keys {
-        &mut self.keys
-    }
-}
-
-impl SpendProver {
-    /// Circuit-specific Groth16 setup at `depth`, the toxic waste drawn from `rng` (OS randomness for real
-    /// keys; a seeded generator gives reproducible, insecure keys for tests).
-    pub fn setup<R: RngCore + CryptoRng>(depth: usize, rng: &mut R) -> Result<Self> {
-        Ok(Self { depth, keys: Groth16Keys::setup(|| SpendCircuit::blank(depth), rng)? })
+    fn blank(depth: usize) -> Self {
+        SpendCircuit::blank(depth)
     }
 
-    /// A prover from a proving key made earlier for the spend circuit at `depth` (read back from a key file);
-    /// refused when the key is for another circuit shape.
-    pub fn from_proving_key(depth: usize, pk: ProvingKey<Bn254>) -> Result<Self> {
-        Ok(Self { depth, keys: Groth16Keys::from_proving_key(|| SpendCircuit::blank(depth), pk)? })
+    fn depth(&self) -> usize {
+        SpendCircuit::depth(self)
     }
 
-    /// Tree depth these keys prove spends in.
-    pub fn depth(&self) -> usize {
-        self.depth
+    fn check(&self) -> Result<()> {
+        SpendCircuit::check(self)
     }
 
-    /// Proves `circuit` (checked natively first: an unsatisfied witness is an error, never a bogus proof),
-    /// with the zero-knowledge blinding drawn from `rng`.
-    pub fn prove<R: RngCore + CryptoRng>(&self, circuit: SpendCircuit, rng: &mut R) -> Result<Proof<Bn254>> {
-        if circuit.depth() != self.depth {
-            return Err(ZkError::Shape(format!(
-                "keys are for depth {}, witness is at depth {}",
-                self.depth,
-                circuit.depth()
-            )));
-        }
-        circuit.check()?;
-        self.keys.prove_circuit(circuit, rng)
-    }
-
-    /// Verifies a proof against these keys.
-    pub fn verify(&self, public: &SpendPublic, proof: &Proof<Bn254>) -> Result<bool> {
-        self.keys.verify_inputs(&public.to_vec(), proof)
+    fn public_inputs(public: &SpendPublic) -> Vec<Fr> {
+        public.to_vec()
     }
 }
 
