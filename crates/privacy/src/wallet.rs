@@ -94,6 +94,16 @@ pub struct ShieldedWallet {
     notes: Vec<OwnedNote>,
     fresh_buyers: Vec<FreshBuyer>,
     tree: MerkleTree,
+    pool: Option<PoolId>,
+}
+
+/// The pool a wallet's notes live in: a chain and a `ShieldedPool` address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolId {
+    /// The chain id.
+    pub chain_id: u64,
+    /// The pool contract.
+    pub pool: Address,
 }
 
 /// A note as the wallet file keeps it (field elements as decimal strings).
@@ -115,6 +125,8 @@ struct WalletFile {
     notes: Vec<NoteRecord>,
     #[serde(default)]
     fresh_buyers: Vec<FreshBuyer>,
+    #[serde(default)]
+    pool: Option<PoolId>,
 }
 
 const WALLET_VERSION: u32 = 1;
@@ -122,7 +134,7 @@ const WALLET_VERSION: u32 = 1;
 impl ShieldedWallet {
     /// An empty wallet.
     pub fn new() -> Result<Self> {
-        Ok(Self { notes: Vec::new(), fresh_buyers: Vec::new(), tree: MerkleTree::new(SPEND_DEPTH)? })
+        Ok(Self { notes: Vec::new(), fresh_buyers: Vec::new(), tree: MerkleTree::new(SPEND_DEPTH)?, pool: None })
     }
 
     /// Writes the notes (with their secrets) and the fresh buyers' keys to `path`, atomically and readable by
@@ -142,6 +154,7 @@ impl ShieldedWallet {
                 })
                 .collect(),
             fresh_buyers: self.fresh_buyers.clone(),
+            pool: self.pool,
         };
         let bytes = serde_json::to_vec_pretty(&file).map_err(|e| file_error(path, e))?;
         write_file_atomically(path, &bytes, true)
@@ -163,7 +176,29 @@ impl ShieldedWallet {
             let note = Note { amount, nullifier: record.nullifier, secret: record.secret };
             notes.push(OwnedNote { note, index: record.index, spent: record.spent });
         }
-        Ok(Self { notes, fresh_buyers: file.fresh_buyers, tree: MerkleTree::new(SPEND_DEPTH)? })
+        Ok(Self { notes, fresh_buyers: file.fresh_buyers, tree: MerkleTree::new(SPEND_DEPTH)?, pool: file.pool })
+    }
+
+    /// The pool this wallet's notes live in (set by its first deposit or sync).
+    pub fn pool(&self) -> Option<PoolId> {
+        self.pool
+    }
+
+    /// Ties the wallet to `privacy`'s pool on first use; refuses another pool afterwards (its notes and tree
+    /// belong to the first).
+    fn bind_pool<C: ChainClient>(&mut self, privacy: &Privacy<C>) -> Result<()> {
+        let given = PoolId { chain_id: privacy.suite().chain_id, pool: privacy.addresses().pool };
+        match self.pool {
+            None => {
+                self.pool = Some(given);
+                Ok(())
+            }
+            Some(own) if own == given => Ok(()),
+            Some(own) => Err(PrivacyError::TreeMismatch(format!(
+                "this wallet's notes are in pool {} on chain {}, not pool {} on chain {}",
+                own.pool, own.chain_id, given.pool, given.chain_id
+            ))),
+        }
     }
 
     /// The fresh buyer addresses generated for payments, with their keys.
@@ -196,6 +231,7 @@ impl ShieldedWallet {
     /// Brings the tree mirror up to the pool's: appends every leaf not seen yet (from the pool's logs) and checks
     /// the resulting root is the pool's current root.
     pub async fn sync<C: ChainClient>(&mut self, privacy: &Privacy<C>) -> Result<()> {
+        self.bind_pool(privacy)?;
         let leaves = privacy.leaves(0).await?;
         for leaf in leaves.iter().skip(usize::try_from(self.tree.len()).unwrap_or(usize::MAX)) {
             if u64::from(leaf.index) != self.tree.len() {
@@ -230,6 +266,7 @@ impl ShieldedWallet {
         amount: u128,
         rng: &mut R,
     ) -> Result<OwnedNote> {
+        self.bind_pool(privacy)?;
         let note = Note { amount, nullifier: Fr::rand(rng), secret: Fr::rand(rng) };
         let leaf = privacy.deposit(amount, fr_to_u256(&note.precommitment())).await?;
         if leaf.commitment != fr_to_u256(&note.commitment()) {

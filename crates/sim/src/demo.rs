@@ -191,6 +191,7 @@ pub async fn run(config: &DemoConfig) -> Result<DemoReport> {
             temp.path().to_path_buf()
         }
     };
+    let zk_keys = crate::privacy::prepare_keys();
     let devnet = Devnet::start(DevnetConfig::with_chains(config.chains))?;
     let chain_ids = devnet.chain_ids();
     let progress =
@@ -230,7 +231,7 @@ pub async fn run(config: &DemoConfig) -> Result<DemoReport> {
     report.manual_fallbacks = oracle.manual_fallbacks;
     report.invariants_hold &= oracle.invariants_hold;
     report.oracle = oracle;
-    let privacy = crate::privacy::run(&devnet, &root, &progress).await?;
+    let privacy = crate::privacy::run(&devnet, &root, &progress, zk_keys).await?;
     report.private_orders = privacy.private_orders;
     report.geofenced_refusals = privacy.geofenced_refusals;
     report.invariants_hold &= privacy.invariants_hold;

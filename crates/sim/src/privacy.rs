@@ -68,11 +68,23 @@ fn step(detail: impl ToString) -> SimError {
     SimError::Step { step: "privacy", detail: detail.to_string() }
 }
 
-/// Runs the privacy part on the first chain of `devnet`, the machine's journal under `root`.
-pub async fn run(devnet: &Devnet, root: &Path, progress: &ProgressBar) -> Result<PrivacyReport> {
+/// The devnet's seeded keys, made on a thread of their own so the setup (about a second of CPU) overlaps the
+/// parts of the demo that run before the privacy part; [`run`] takes the handle.
+pub fn prepare_keys() -> std::thread::JoinHandle<automat_privacy::Result<ZkKeys>> {
+    std::thread::spawn(ZkKeys::devnet_seeded)
+}
+
+/// Runs the privacy part on the first chain of `devnet`, the machine's journal under `root`, with the keys
+/// from [`prepare_keys`].
+pub async fn run(
+    devnet: &Devnet,
+    root: &Path,
+    progress: &ProgressBar,
+    keys: std::thread::JoinHandle<automat_privacy::Result<ZkKeys>>,
+) -> Result<PrivacyReport> {
     progress.set_prefix("privacy");
     progress.set_message("proving keys (devnet, seeded: insecure)");
-    let keys = ZkKeys::devnet_seeded().map_err(step)?;
+    let keys = keys.join().map_err(|_| step("the key setup thread panicked"))?.map_err(step)?;
     let chain = devnet.chain_ids()[0];
     let admin = devnet.dev_client(chain, ADMIN)?;
     let suite = deploy_suite(&admin, &SuiteConfig::new(admin.sender())).await?;

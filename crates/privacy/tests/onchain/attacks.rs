@@ -291,6 +291,14 @@ async fn a_proof_for_another_pool_is_refused() {
 
     // The proof is good for the pool it was made for.
     fx.pay(&fx.relayer, &proved, &quote, &signature, deadline, buyer).await.expect("pool 1 spend");
+
+    // A wallet belongs to the pool its notes are in: syncing it against another pool is refused.
+    let mut wallet = automat_privacy::wallet::ShieldedWallet::new().expect("wallet");
+    wallet.sync(&fx.privacy(&fx.depositor)).await.expect("first pool");
+    match wallet.sync(&other).await {
+        Err(automat_privacy::PrivacyError::TreeMismatch(reason)) => assert!(reason.contains("not pool"), "{reason}"),
+        other => panic!("expected the other pool refused, got {other:?}"),
+    }
 }
 
 #[tokio::test]
