@@ -17,7 +17,7 @@ use rayon::prelude::*;
 const SCALAR_BITS: usize = 254;
 
 /// Bucket ranges an MSM is split into per thread (for load balancing across the MSMs of a proof).
-const PARTS_PER_THREAD: usize = 4;
+const PARTS_PER_THREAD: usize = 2;
 
 /// Fewest buckets in one part.
 const MIN_PART_BUCKETS: usize = 64;
