@@ -15,8 +15,25 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 contract ReceiptNFT is ERC721, AccessControl, IERC4906 {
     /// @notice Role allowed to mint receipts (the Storefront).
     bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
-    /// @notice Role allowed to replace a receipt's metadata (the insurance pool, later).
+    /// @notice Role allowed to replace a receipt's metadata and record its cover (the insurance pool).
     bytes32 public constant METADATA_ROLE = keccak256("METADATA_ROLE");
+
+    /// @notice Where a receipt's cover stands.
+    enum CoverageStatus {
+        None,
+        Active,
+        Claimed,
+        Paid,
+        Rejected
+    }
+
+    /// @notice The cover an insurance pool recorded on a receipt (the "insured NFT").
+    struct Coverage {
+        address pool;
+        uint128 amount;
+        uint64 claimableUntil;
+        CoverageStatus status;
+    }
 
     /// @dev CIDv1 prefix: version 1, raw codec (0x55), sha2-256 multihash (0x12) of 32 bytes (0x20).
     bytes4 private constant CID_PREFIX = 0x01551220;
@@ -24,6 +41,7 @@ contract ReceiptNFT is ERC721, AccessControl, IERC4906 {
     bytes32 private constant BASE32_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 
     mapping(uint256 tokenId => bytes32 digest) private _metadataDigest;
+    mapping(uint256 tokenId => Coverage) private _coverage;
     uint256 private _totalMinted;
 
     /// @notice A receipt was minted for an order.
@@ -36,6 +54,16 @@ contract ReceiptNFT is ERC721, AccessControl, IERC4906 {
     /// @param tokenId The receipt.
     /// @param metadataDigest sha2-256 of the new metadata JSON.
     event ReceiptMetadataChanged(uint256 indexed tokenId, bytes32 metadataDigest);
+
+    /// @notice A pool recorded or changed the cover of a receipt.
+    /// @param tokenId The receipt.
+    /// @param pool The insurance pool.
+    /// @param amount Amount covered.
+    /// @param claimableUntil Last time a claim may be filed.
+    /// @param status Where the cover stands.
+    event CoverageChanged(
+        uint256 indexed tokenId, address indexed pool, uint128 amount, uint64 claimableUntil, CoverageStatus status
+    );
 
     /// @notice The metadata digest is zero (no document).
     error ReceiptMissingMetadata();
@@ -67,6 +95,30 @@ contract ReceiptNFT is ERC721, AccessControl, IERC4906 {
         _metadataDigest[tokenId] = digest;
         emit ReceiptMetadataChanged(tokenId, digest);
         emit MetadataUpdate(tokenId);
+    }
+
+    /// @notice Records the cover of receipt `tokenId` and announces the change (ERC-4906).
+    /// @param tokenId The receipt.
+    /// @param amount Amount covered.
+    /// @param claimableUntil Last time a claim may be filed.
+    /// @param status Where the cover stands.
+    function setCoverage(uint256 tokenId, uint128 amount, uint64 claimableUntil, CoverageStatus status)
+        external
+        onlyRole(METADATA_ROLE)
+    {
+        _requireOwned(tokenId);
+        _coverage[tokenId] =
+            Coverage({pool: msg.sender, amount: amount, claimableUntil: claimableUntil, status: status});
+        emit CoverageChanged(tokenId, msg.sender, amount, claimableUntil, status);
+        emit MetadataUpdate(tokenId);
+    }
+
+    /// @notice The cover recorded on receipt `tokenId` (status None: uninsured).
+    /// @param tokenId The receipt.
+    /// @return The cover.
+    function coverageOf(uint256 tokenId) external view returns (Coverage memory) {
+        _requireOwned(tokenId);
+        return _coverage[tokenId];
     }
 
     /// @notice sha2-256 of receipt `tokenId`'s metadata document.

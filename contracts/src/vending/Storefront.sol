@@ -16,6 +16,7 @@ import {MachineRegistry} from "./MachineRegistry.sol";
 import {ReceiptNFT} from "./ReceiptNFT.sol";
 import {OracleAggregator} from "../oracle/OracleAggregator.sol";
 import {ComplianceRegistry} from "../compliance/ComplianceRegistry.sol";
+import {InsurancePool} from "../insurance/InsurancePool.sol";
 
 /// @title Storefront
 /// @notice Orders, escrow and settlement of vending purchases.
@@ -45,6 +46,9 @@ import {ComplianceRegistry} from "../compliance/ComplianceRegistry.sol";
 ///         Compliance: with a {ComplianceRegistry} set, an order for a machine and item the registry has rules for
 ///         (blocked jurisdictions, minimum age) must carry a disclosure proof bound to the order's {orderBinding};
 ///         {placeOrderFor} takes it, and lets a payer (e.g. the shielded pool) order for another buyer address.
+///
+///         Insurance: with an {InsurancePool} set, {placeInsuredOrder} buys cover for the order in the same
+///         transaction (the premium goes from the buyer to the pool); the pool hears how the order ended.
 ///
 ///         Invariant: the contract's token balance equals `escrowBalance + totalPrepaid`.
 contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
@@ -192,6 +196,9 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     mapping(uint64 machineId => mapping(uint16 slot => PriceFeed)) private _priceFeeds;
     /// @notice Rules on who may buy what (zero: none).
     ComplianceRegistry public compliance;
+    /// @notice The pool insuring orders (zero: no insured orders).
+    InsurancePool public insurance;
+    mapping(uint256 orderId => InsurancePool) private _insurerOf;
 
     /// @notice An order was placed and its price escrowed.
     event OrderPlaced(
@@ -259,6 +266,8 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     event PriceFeedCleared(uint64 indexed machineId, uint16 indexed slot);
     /// @notice The compliance registry orders are checked against changed.
     event ComplianceChanged(address compliance);
+    /// @notice The insurance pool changed.
+    event InsuranceChanged(address insurance);
 
     /// @notice The quote expired before the order.
     error QuoteExpired(uint64 expiry, uint256 now_);
@@ -326,6 +335,8 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     error PriceOffFeed(uint128 price, int256 feedPrice, uint16 toleranceBps);
     /// @notice An order needs a buyer.
     error ZeroBuyer();
+    /// @notice No insurance pool is set.
+    error InsuranceUnavailable();
 
     /// @param token_ The payment token.
     /// @param registry_ The machine registry (must grant this contract STOREFRONT_ROLE).
@@ -408,6 +419,29 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     ) external nonReentrant returns (uint256 orderId) {
         if (buyer == address(0)) revert ZeroBuyer();
         return _placeOrder(buyer, quote, quoteSignature, maxPrice, deadline, disclosure);
+    }
+
+    /// @notice {placeOrder} with cover from the insurance pool, bought in the same transaction: the caller must have
+    ///         approved this contract for the price and the pool for the premium.
+    /// @param quote The machine's quote.
+    /// @param quoteSignature The machine key's EIP-712 signature of `quote`.
+    /// @param maxPrice Highest price the buyer accepts.
+    /// @param deadline Time by which the machine must attest.
+    /// @param maxPremium Highest premium the buyer accepts.
+    /// @return orderId The new order's id.
+    /// @return premium The premium paid.
+    function placeInsuredOrder(
+        Quote calldata quote,
+        bytes calldata quoteSignature,
+        uint128 maxPrice,
+        uint64 deadline,
+        uint128 maxPremium
+    ) external nonReentrant returns (uint256 orderId, uint128 premium) {
+        InsurancePool pool = insurance;
+        if (address(pool) == address(0)) revert InsuranceUnavailable();
+        orderId = _placeOrder(msg.sender, quote, quoteSignature, maxPrice, deadline, "");
+        _insurerOf[orderId] = pool;
+        premium = pool.openPolicy(orderId, msg.sender, msg.sender, quote.machineId, quote.price, deadline, maxPremium);
     }
 
     /// @notice Settles an open order with the machine's signed attestation. Anyone may submit it.
@@ -596,6 +630,20 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     function setCompliance(ComplianceRegistry compliance_) external onlyOwner {
         compliance = compliance_;
         emit ComplianceChanged(address(compliance_));
+    }
+
+    /// @notice Sets the insurance pool for new insured orders (zero: none); open policies settle with their pool.
+    /// @param insurance_ The pool.
+    function setInsurance(InsurancePool insurance_) external onlyOwner {
+        insurance = insurance_;
+        emit InsuranceChanged(address(insurance_));
+    }
+
+    /// @notice The pool insuring order `orderId` (zero: uninsured).
+    /// @param orderId The order.
+    /// @return The pool.
+    function insurerOf(uint256 orderId) external view returns (InsurancePool) {
+        return _insurerOf[orderId];
     }
 
     /// @notice What a disclosure proof (and a shielded-pool spend) names to be bound to one order: the chain,
@@ -815,6 +863,8 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         escrowBalance -= price;
         emit OrderDispensed(orderId, order.machineId, buyer, price, fee, metadataDigest);
         receipts.mint(buyer, orderId, metadataDigest);
+        InsurancePool pool = _insurerOf[orderId];
+        if (address(pool) != address(0)) pool.onOrderSettled(orderId, true);
         _payout(operator, price - fee, fee);
     }
 
@@ -825,6 +875,8 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         escrowBalance -= price;
         emit OrderRefunded(orderId, order.machineId, buyer, price, reason);
         registry.releaseStock(order.machineId, order.slot);
+        InsurancePool pool = _insurerOf[orderId];
+        if (address(pool) != address(0)) pool.onOrderSettled(orderId, false);
         token.safeTransfer(buyer, price);
     }
 

@@ -5,10 +5,14 @@
 //! - [`artifacts`]: every artifact compiled from `contracts/src/` by the pinned solc (`npm run build` in
 //!   `contracts/`), embedded at build time from the committed `contracts/out/`.
 //! - [`fixtures`]: typed `sol!` bindings of the test fixtures the chain-client suite deploys.
+//! - [`court`]: the jury court (network token, commit-reveal randomness beacon, Kleros-style court implementing
+//!   `IArbitrator`): bindings, the vote commitment, deployment next to a payment token and a typed handle.
 //! - [`vending`]: the vending core (payment token, machine registry, storefront, receipts): bindings,
 //!   EIP-712 signing, suite deployment and a typed handle for its flows.
 //! - [`oracle`]: the oracle aggregator (signed observations → median feeds, consensus override) and its
 //!   Chainlink `AggregatorV3Interface` feeds: bindings, observation signing, deployment and a typed handle.
+//! - [`insurance`]: the insurance pool (ERC-4626 underwriting, cover bought with orders, claims decided by the
+//!   court, pro-rata payouts and IOUs when short): bindings, deployment next to a suite and a typed handle.
 //! - [`privacy`]: the shielded pool and the compliance registry with their generated Groth16 verifiers:
 //!   bindings, deployment next to a vending suite and a typed handle.
 //!
@@ -17,8 +21,10 @@
 #![forbid(unsafe_code)]
 
 pub mod artifact;
+pub mod court;
 pub mod crosschain;
 pub mod fixtures;
+pub mod insurance;
 pub mod oracle;
 pub mod privacy;
 pub mod vending;
