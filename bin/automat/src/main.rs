@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use eyre::{Result, WrapErr};
 
 mod agent;
+mod claim;
+mod court;
 mod demo;
 mod devnet;
 mod forecast;
@@ -69,6 +71,16 @@ enum Command {
         #[command(subcommand)]
         command: zk::ZkCommand,
     },
+    /// Insurance claims on insured orders.
+    Claim {
+        #[command(subcommand)]
+        command: claim::ClaimCommand,
+    },
+    /// Run a juror agent for one key (and with --keeper the court's keeper: beacon contributions, draws,
+    /// periods, rulings, rewards) against a chain by JSON-RPC URL, in rounds until SIGINT or SIGTERM. Vote salts
+    /// derive from the juror key and are kept with the choices under --data-dir, so a restart between commit
+    /// and reveal still reveals.
+    Court(court::CourtArgs),
     /// Buy from a machine: a quote from its agent, then a public order or, with --private, an order paid from
     /// the shielded pool for a fresh buyer address, proved locally and submitted by a relayer.
     Pay(pay::PayArgs),
@@ -90,6 +102,23 @@ enum BenchArea {
     /// Proving times of the privacy circuits (the membership20 yardstick against arkworks' own prover) and the
     /// gas of Poseidon, the note-tree insert and both Groth16 verifiers.
     Zk(ZkBenchArgs),
+    /// Gas of an order with cover against the same order without, gas of a claim's whole life per juror vote,
+    /// and how often the court decides claims right when 20 % or 40 % of the jurors vote at random (against
+    /// every juror honest, in the same run).
+    Insurance(InsuranceBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct InsuranceBenchArgs {
+    /// Claims decided per juror mix (all honest, 20 % random, 40 % random).
+    #[arg(long, default_value_t = 40)]
+    disputes: usize,
+    /// Jurors staked (equal stakes; at least 5).
+    #[arg(long, default_value_t = 10)]
+    jurors: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -179,6 +208,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Bench { area: BenchArea::Crosschain(args) } => bench_crosschain(args).await,
         Command::Bench { area: BenchArea::Oracle(args) } => bench_oracle(args).await,
         Command::Bench { area: BenchArea::Zk(args) } => bench_zk(args).await,
+        Command::Bench { area: BenchArea::Insurance(args) } => bench_insurance(args).await,
         Command::Devnet(args) => devnet::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Agent(args) => agent::run(args).await,
@@ -189,7 +219,25 @@ async fn run(cli: Cli) -> Result<()> {
         Command::OracleSetup(args) => oracle::setup(args).await,
         Command::Zk { command } => zk::run(command).await,
         Command::Pay(args) => pay::run(args).await,
+        Command::Claim { command } => claim::run(command).await,
+        Command::Court(args) => court::run(args).await,
     }
+}
+
+async fn bench_insurance(args: InsuranceBenchArgs) -> Result<()> {
+    let config = automat_bench::insurance::InsuranceBenchConfig {
+        disputes: args.disputes,
+        jurors: args.jurors,
+        progress: !args.json,
+        ..Default::default()
+    };
+    let report = automat_bench::insurance::run(&config).await.wrap_err("insurance benchmark failed")?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!("{report}");
+    }
+    Ok(())
 }
 
 async fn bench_zk(args: ZkBenchArgs) -> Result<()> {

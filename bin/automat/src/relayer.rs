@@ -205,13 +205,13 @@ fn load(path: &Path) -> Result<Network> {
 }
 
 /// SIGINT and SIGTERM.
-struct Shutdown {
+pub(crate) struct Shutdown {
     interrupt: Signal,
     terminate: Signal,
 }
 
 impl Shutdown {
-    fn install() -> Result<Self> {
+    pub(crate) fn install() -> Result<Self> {
         Ok(Self {
             interrupt: signal(SignalKind::interrupt()).wrap_err("installing the SIGINT handler")?,
             terminate: signal(SignalKind::terminate()).wrap_err("installing the SIGTERM handler")?,
@@ -219,7 +219,7 @@ impl Shutdown {
     }
 
     /// The next SIGINT or SIGTERM.
-    async fn recv(&mut self) -> &'static str {
+    pub(crate) async fn recv(&mut self) -> &'static str {
         tokio::select! {
             _ = self.interrupt.recv() => "SIGINT",
             _ = self.terminate.recv() => "SIGTERM",

@@ -20,7 +20,8 @@ import {RandomnessBeacon} from "./RandomnessBeacon.sol";
 ///         {executeDelayedStakes} or automatically when the last pending draw completes), so weight bought after
 ///         a dispute was filed cannot be drawn in it. Each draw locks `minStake * alphaBps / 10000` of the
 ///         juror's stake until the dispute's rewards are executed; a juror whose free stake is too small is
-///         skipped.
+///         skipped. Slashing lowers a juror's drawable stake at once, even while draws are pending (it can only
+///         remove weight).
 ///
 ///         Each round runs through the periods evidence → commit → reveal → appeal, then the dispute either
 ///         starts a new round (evidence again) or moves to execution; {passPeriod} moves on when the period's time
@@ -820,7 +821,7 @@ contract Court is IArbitrator, AccessControl, ReentrancyGuard {
     /// @param account The account.
     /// @return fees Payment tokens.
     /// @return tokens Network tokens.
-    function balanceOf(address account) external view returns (uint256 fees, uint256 tokens) {
+    function withdrawableOf(address account) external view returns (uint256 fees, uint256 tokens) {
         return (_feeBalance[account], _tokenBalance[account]);
     }
 

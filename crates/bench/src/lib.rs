@@ -4,12 +4,16 @@
 //! - [`chain`]: the embedded chain client path against bare revm (and optionally a Hardhat node).
 //! - [`purchase`]: gas of the Storefront's flows against a plain ERC-20 transfer plus an ERC-721 mint, and the
 //!   latency of one purchase end to end through the machine agent.
+//! - [`insurance`]: gas of an order with cover against the same order without, gas of a claim's whole life per
+//!   juror vote, and how often the court decides right when 20 % or 40 % of the jurors vote at random (against
+//!   all honest, in the same run).
 //! - [`zk`]: proving times of the privacy circuits (against arkworks' own prover on the yardstick) and the gas
 //!   of Poseidon, the note-tree insert and both verifiers.
 #![forbid(unsafe_code)]
 
 pub mod chain;
 pub mod crosschain;
+pub mod insurance;
 pub mod oracle;
 pub mod purchase;
 pub mod zk;

@@ -184,7 +184,12 @@ pub struct CourtAddresses {
     pub fee_token: Address,
 }
 
-async fn deploy_code<C: ChainClient>(client: &C, name: &'static str, bytecode: &Bytes, args: Vec<u8>) -> Result<Address> {
+async fn deploy_code<C: ChainClient>(
+    client: &C,
+    name: &'static str,
+    bytecode: &Bytes,
+    args: Vec<u8>,
+) -> Result<Address> {
     let mut init = bytecode.to_vec();
     init.extend_from_slice(&args);
     let deployment = client
@@ -310,6 +315,21 @@ pub struct JurorStake {
     pub target: U256,
     /// Network tokens the court holds for the juror's stake.
     pub held: U256,
+}
+
+/// A round's appeal funding (`Court.appealOf`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppealInfo {
+    /// What each side must raise (set when the round's appeal period opens).
+    pub cost: U256,
+    /// Fully funded sides.
+    pub funded_sides: u64,
+    /// What the fully funded sides raised together.
+    pub total_funded: U256,
+    /// Whether the funding started a new round.
+    pub appealed: bool,
+    /// Whether the round's rewards were executed.
+    pub rewards_done: bool,
 }
 
 /// What a `draw` call did.
@@ -447,8 +467,7 @@ impl<C: ChainClient> Court<C> {
             self.approve_network(self.addresses.beacon, bond).await?;
         }
         let commitment = beacon_commitment(secret, self.client.sender());
-        self.send(self.addresses.beacon, &RandomnessBeacon::commitCall { round: U256::from(round), commitment })
-            .await
+        self.send(self.addresses.beacon, &RandomnessBeacon::commitCall { round: U256::from(round), commitment }).await
     }
 
     /// Reveals `secret` in beacon round `round` (returns the bond).
@@ -458,8 +477,7 @@ impl<C: ChainClient> Court<C> {
 
     /// Sends `contributor`'s unrevealed bond of `round` to the treasury.
     pub async fn beacon_forfeit(&self, round: u64, contributor: Address) -> Result<Receipt> {
-        self.send(self.addresses.beacon, &RandomnessBeacon::forfeitCall { round: U256::from(round), contributor })
-            .await
+        self.send(self.addresses.beacon, &RandomnessBeacon::forfeitCall { round: U256::from(round), contributor }).await
     }
 
     /// Whether beacon round `round` has randomness.
@@ -482,10 +500,7 @@ impl<C: ChainClient> Court<C> {
 
     /// What creating a dispute costs (payment token).
     pub async fn arbitration_cost(&self) -> Result<U256> {
-        Ok(self
-            .client
-            .call_sol(self.addresses.court, &CourtContract::arbitrationCostCall(Bytes::new()))
-            .await?)
+        Ok(self.client.call_sol(self.addresses.court, &CourtContract::arbitrationCostCall(Bytes::new())).await?)
     }
 
     /// Creates a dispute among `choices` options with the sender as the arbitrable (approving the fee first) and
@@ -508,8 +523,11 @@ impl<C: ChainClient> Court<C> {
 
     /// Records evidence whose file has sha2-256 `cid_digest`.
     pub async fn submit_evidence(&self, dispute_id: U256, cid_digest: B256) -> Result<Receipt> {
-        self.send(self.addresses.court, &CourtContract::submitEvidenceCall { disputeId: dispute_id, cidDigest: cid_digest })
-            .await
+        self.send(
+            self.addresses.court,
+            &CourtContract::submitEvidenceCall { disputeId: dispute_id, cidDigest: cid_digest },
+        )
+        .await
     }
 
     /// Draws up to `iterations` jurors for the current round.
@@ -607,13 +625,14 @@ impl<C: ChainClient> Court<C> {
 
     /// What `account` may withdraw: (payment tokens, network tokens).
     pub async fn withdrawable(&self, account: Address) -> Result<(U256, U256)> {
-        let r = self.client.call_sol(self.addresses.court, &CourtContract::balanceOfCall { account }).await?;
+        let r = self.client.call_sol(self.addresses.court, &CourtContract::withdrawableOfCall { account }).await?;
         Ok((r.fees, r.tokens))
     }
 
     /// The dispute.
     pub async fn dispute(&self, dispute_id: U256) -> Result<DisputeInfo> {
-        let r = self.client.call_sol(self.addresses.court, &CourtContract::disputeOfCall { disputeId: dispute_id }).await?;
+        let r =
+            self.client.call_sol(self.addresses.court, &CourtContract::disputeOfCall { disputeId: dispute_id }).await?;
         Ok(DisputeInfo {
             arbitrable: r.arbitrable,
             period: Period::from_u8(r.period),
@@ -629,7 +648,10 @@ impl<C: ChainClient> Court<C> {
     pub async fn round(&self, dispute_id: U256, round: u64) -> Result<RoundInfo> {
         let r = self
             .client
-            .call_sol(self.addresses.court, &CourtContract::roundOfCall { disputeId: dispute_id, round: U256::from(round) })
+            .call_sol(
+                self.addresses.court,
+                &CourtContract::roundOfCall { disputeId: dispute_id, round: U256::from(round) },
+            )
             .await?;
         Ok(RoundInfo {
             beacon_round: r.beaconRound.saturating_to(),
@@ -652,13 +674,70 @@ impl<C: ChainClient> Court<C> {
                 &CourtContract::voteOfCall { disputeId: dispute_id, round: U256::from(round), juror },
             )
             .await?;
-        Ok(VoteInfo { draws: r.draws.saturating_to(), commitment: r.commitment, revealed: r.revealed, choice: r.choice })
+        Ok(VoteInfo {
+            draws: r.draws.saturating_to(),
+            commitment: r.commitment,
+            revealed: r.revealed,
+            choice: r.choice,
+        })
+    }
+
+    /// Round `round`'s appeal funding and reward state.
+    pub async fn appeal(&self, dispute_id: U256, round: u64) -> Result<AppealInfo> {
+        let r = self
+            .client
+            .call_sol(
+                self.addresses.court,
+                &CourtContract::appealOfCall { disputeId: dispute_id, round: U256::from(round) },
+            )
+            .await?;
+        Ok(AppealInfo {
+            cost: r.cost,
+            funded_sides: r.fundedSides.saturating_to(),
+            total_funded: r.totalFunded,
+            appealed: r.appealed,
+            rewards_done: r.rewardsDone,
+        })
+    }
+
+    /// Revealed votes for `choice` in `round` (weighted by draws).
+    pub async fn votes_for(&self, dispute_id: U256, round: u64, choice: u64) -> Result<U256> {
+        Ok(self
+            .client
+            .call_sol(
+                self.addresses.court,
+                &CourtContract::votesForCall {
+                    disputeId: dispute_id,
+                    round: U256::from(round),
+                    choice: U256::from(choice),
+                },
+            )
+            .await?)
+    }
+
+    /// What [`Court::withdraw_appeal_contribution`] would pay `contributor` for `choice` in `round` once the dispute
+    /// is in execution.
+    pub async fn appeal_refund(&self, dispute_id: U256, round: u64, choice: u64, contributor: Address) -> Result<U256> {
+        Ok(self
+            .client
+            .call_sol(
+                self.addresses.court,
+                &CourtContract::appealRefundOfCall {
+                    disputeId: dispute_id,
+                    round: U256::from(round),
+                    choice: U256::from(choice),
+                    contributor,
+                },
+            )
+            .await?)
     }
 
     /// The ruling as it stands and whether it was delivered.
     pub async fn current_ruling(&self, dispute_id: U256) -> Result<(U256, bool)> {
-        let r =
-            self.client.call_sol(self.addresses.court, &CourtContract::currentRulingCall { disputeId: dispute_id }).await?;
+        let r = self
+            .client
+            .call_sol(self.addresses.court, &CourtContract::currentRulingCall { disputeId: dispute_id })
+            .await?;
         Ok((r.ruling, r.isFinal))
     }
 

@@ -246,7 +246,10 @@ impl<C: ChainClient> Insurance<C> {
         self.approve(self.pool, U256::from(assets)).await?;
         let receipt = self
             .client
-            .send_sol(self.pool, &InsurancePool::depositCall { assets: U256::from(assets), receiver: self.client.sender() })
+            .send_sol(
+                self.pool,
+                &InsurancePool::depositCall { assets: U256::from(assets), receiver: self.client.sender() },
+            )
             .await?;
         receipt
             .events::<InsurancePool::Deposit>()
@@ -324,7 +327,10 @@ impl<C: ChainClient> Insurance<C> {
     /// The court's fee for one claim.
     pub async fn claim_fee(&self) -> Result<U256> {
         let arbitrator = self.client.call_sol(self.pool, &InsurancePool::arbitratorCall {}).await?;
-        Ok(self.client.call_sol(arbitrator, &IArbitrator::arbitrationCostCall { extraData: Default::default() }).await?)
+        Ok(self
+            .client
+            .call_sol(arbitrator, &IArbitrator::arbitrationCostCall { extraData: Default::default() })
+            .await?)
     }
 
     /// Files a claim on order `order_id` with the sha2-256 of the evidence file (approving the court's fee first).

@@ -13,8 +13,11 @@
 //!   from that sale until the slot's next sale as stock-outs (the restock's time is not in the logs; the span
 //!   is an upper bound, and censored days only leave the elasticity regression);
 //! - [`ChainHistory::risk_samples`]: one labelled [`RiskSample`] per settled order (failed = refunded because the
-//!   vend failed or the machine never answered), with the machine's reputation and failure rate *as they were
-//!   when the order was placed*.
+//!   vend failed or the machine never answered, or dispensed but a court upheld the buyer's insurance claim),
+//!   with the machine's reputation and failure rate *as they were when the order was placed*.
+//!
+//! Paid insurance claims come from `IncidentRecorded` events of any emitter, each accepted only when the
+//! Storefront names that emitter as the order's insurer (`insurerOf`), so nobody can fake an incident.
 //!
 //! Orders still in escrow are neither sales nor risk samples until their outcome is on chain.
 
@@ -26,6 +29,7 @@ use automat_chain::{
     ChainClient, ChainClientExt,
     alloy::{Filter, Log},
 };
+use automat_contracts::insurance::InsurancePool;
 use automat_contracts::vending::{MachineRegistry, Storefront, SuiteAddresses};
 use automat_oracle::{
     data::{SalesRecord, Series, to_hourly},
@@ -50,17 +54,20 @@ pub enum Outcome {
     VendFailed,
     /// Refunded because the machine never answered before the deadline.
     TimedOut,
+    /// Dispensed, but the court upheld the buyer's claim on its insurance (goods not received or defective):
+    /// a sale for demand, a failure for risk.
+    ClaimPaid,
 }
 
 impl Outcome {
     /// Whether the order sold a unit.
     pub fn is_sale(self) -> bool {
-        matches!(self, Self::Dispensed | Self::Offline)
+        matches!(self, Self::Dispensed | Self::Offline | Self::ClaimPaid)
     }
 
-    /// Whether the order failed (the buyer was refunded).
+    /// Whether the order failed (the buyer was refunded, or paid by the insurance after a court's ruling).
     pub fn is_failure(self) -> bool {
-        matches!(self, Self::VendFailed | Self::TimedOut)
+        matches!(self, Self::VendFailed | Self::TimedOut | Self::ClaimPaid)
     }
 }
 
@@ -158,6 +165,11 @@ impl ChainHistory {
                 .from_block(self.next_block)
                 .to_block(to);
             let mut logs = client.logs(&filter).await?;
+            let incidents = Filter::new()
+                .event_signature(InsurancePool::IncidentRecorded::SIGNATURE_HASH)
+                .from_block(self.next_block)
+                .to_block(to);
+            logs.extend(client.logs(&incidents).await?);
             logs.sort_by_key(position);
             new_orders += self.apply(client, &logs, &mut touched_machines).await?;
             self.next_block = to + 1;
@@ -229,6 +241,15 @@ impl ChainHistory {
                     && (order.machine, order.slot) == (e.machineId, e.slot)
                 {
                     order.emptied_slot = true;
+                }
+            } else if topic == InsurancePool::IncidentRecorded::SIGNATURE_HASH {
+                let Ok(e) = InsurancePool::IncidentRecorded::decode_log(&log.inner) else { continue };
+                let insurer =
+                    client.call_sol(self.suite.storefront, &Storefront::insurerOfCall { orderId: e.orderId }).await?;
+                if insurer == log.address()
+                    && let Some(order) = self.orders.get_mut(&e.orderId)
+                {
+                    order.outcome = Outcome::ClaimPaid;
                 }
             } else if !from_storefront
                 && topic == MachineRegistry::ReputationChanged::SIGNATURE_HASH

@@ -11,8 +11,11 @@
 //! back from the chains. Last the oracle part ([`crate::oracle`]): seven oracle nodes price a slot with the
 //! models, one lies (flagged), one equivocates (the feed freezes; the machine sells at the manual price). Then
 //! the privacy part ([`crate::privacy`]): a private purchase paid from the shielded pool with a selective-
-//! disclosure proof, and a buyer from a blocked jurisdiction refused. The run fails if any invariant (escrow,
-//! receipts, settlement, minted ≤ locked, oracle median, pool balance) does not hold.
+//! disclosure proof, and a buyer from a blocked jurisdiction refused. Last the insurance part
+//! ([`crate::insurance`]): insured purchases, a claim paid and one rejected by the court's jurors, and a drained
+//! pool that pauses new cover, pays pro rata and recovers with emergency liquidity. The run fails if any
+//! invariant (escrow, receipts, settlement, minted ≤ locked, oracle median, pool balance, claims paid exactly)
+//! does not hold.
 
 use std::{
     path::{Path, PathBuf},
@@ -139,6 +142,18 @@ pub struct DemoReport {
     pub private_orders: u64,
     /// Buyers refused because the machine may not sell to their jurisdiction (nothing charged).
     pub geofenced_refusals: u64,
+    /// Orders placed with cover from the insurance pool.
+    pub insured_orders: u64,
+    /// Insurance claims filed.
+    pub claims_filed: u64,
+    /// Claims the court upheld and the pool paid.
+    pub claims_paid: u64,
+    /// Claims the court rejected.
+    pub claims_rejected: u64,
+    /// Times a pool paused new cover when its capital fell below the requirement (A3).
+    pub pool_paused_episodes: u64,
+    /// Claims paid pro rata at first, the rest as IOUs.
+    pub pro_rata_payouts: u64,
     /// Whether every invariant held on every chain and across chains.
     pub invariants_hold: bool,
     /// `tokenURI` of the first receipt.
@@ -153,6 +168,8 @@ pub struct DemoReport {
     pub oracle: crate::oracle::OracleReport,
     /// The privacy part in detail.
     pub privacy: crate::privacy::PrivacyReport,
+    /// The insurance part in detail.
+    pub insurance: crate::insurance::InsuranceReport,
 }
 
 type Link = Partitionable<EmbeddedClient>;
@@ -194,8 +211,10 @@ pub async fn run(config: &DemoConfig) -> Result<DemoReport> {
     let zk_keys = crate::privacy::prepare_keys();
     let devnet = Devnet::start(DevnetConfig::with_chains(config.chains))?;
     let chain_ids = devnet.chain_ids();
-    let progress =
-        bar(config.progress, chain_ids.len() as u64 * STEPS + CROSSCHAIN_STEPS + ORACLE_STEPS + PRIVACY_STEPS);
+    let progress = bar(
+        config.progress,
+        chain_ids.len() as u64 * STEPS + CROSSCHAIN_STEPS + ORACLE_STEPS + PRIVACY_STEPS + crate::insurance::STEPS,
+    );
     let mut report = DemoReport { invariants_hold: true, ..DemoReport::default() };
     for (index, chain_id) in chain_ids.iter().copied().enumerate() {
         progress.set_prefix(format!("chain {}", index + 1));
@@ -236,6 +255,15 @@ pub async fn run(config: &DemoConfig) -> Result<DemoReport> {
     report.geofenced_refusals = privacy.geofenced_refusals;
     report.invariants_hold &= privacy.invariants_hold;
     report.privacy = privacy;
+    let insurance = crate::insurance::run(&devnet, &root, &progress).await?;
+    report.insured_orders = insurance.insured_orders;
+    report.claims_filed = insurance.claims_filed;
+    report.claims_paid = insurance.claims_paid;
+    report.claims_rejected = insurance.claims_rejected;
+    report.pool_paused_episodes = insurance.pool_paused_episodes;
+    report.pro_rata_payouts = insurance.pro_rata_payouts;
+    report.invariants_hold &= insurance.invariants_hold;
+    report.insurance = insurance;
     progress.finish_and_clear();
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(report)

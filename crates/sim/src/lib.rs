@@ -7,6 +7,7 @@
 
 pub mod crosschain;
 pub mod demo;
+pub mod insurance;
 pub mod oracle;
 pub mod privacy;
 

@@ -25,6 +25,15 @@ async fn demo_settles_everything_on_three_chains() {
     assert_eq!(report.offline_refused, 3);
     assert!(report.sample_receipt_uri.starts_with("ipfs://bafkrei"), "{}", report.sample_receipt_uri);
 
+    // Insurance: 3 + 4 + 1 insured orders; claims: one paid and one rejected by an honest majority, then four paid
+    // pro rata by the drained pool, which paused once.
+    assert_eq!(report.insured_orders, 8);
+    assert_eq!(report.claims_filed, 6);
+    assert_eq!(report.claims_paid, 5);
+    assert_eq!(report.claims_rejected, 1);
+    assert_eq!(report.pool_paused_episodes, 1);
+    assert_eq!(report.pro_rata_payouts, 4);
+
     // The JSON carries the public field names.
     let json = serde_json::to_value(&report).expect("json");
     for field in [
@@ -36,6 +45,12 @@ async fn demo_settles_everything_on_three_chains() {
         "offline_sales",
         "offline_settled",
         "double_spends_rejected",
+        "insured_orders",
+        "claims_filed",
+        "claims_paid",
+        "claims_rejected",
+        "pool_paused_episodes",
+        "pro_rata_payouts",
     ] {
         assert!(json.get(field).is_some_and(|v| v.is_u64()), "missing numeric field {field}");
     }

@@ -80,6 +80,11 @@ async fn both_sides_funded_start_a_round_of_seven() {
     assert_eq!((round.votes, round.fees), (7, U256::from(APPEAL_COST)));
     assert!(round.beacon_round > court.round(id, 0).await.expect("round 0").beacon_round);
 
+    let appeal = court.appeal(id, 0).await.expect("appeal of round 0");
+    assert_eq!(
+        (appeal.cost, appeal.funded_sides, appeal.total_funded, appeal.appealed, appeal.rewards_done),
+        (U256::from(APPEAL_COST), 2, U256::from(2 * APPEAL_COST), true, false)
+    );
     let second = fx.draw_all(id).await;
     assert_eq!(second.len(), 7);
     fx.to_commit(id).await;

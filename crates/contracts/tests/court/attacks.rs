@@ -110,7 +110,10 @@ async fn weight_bought_after_filing_is_not_drawable() {
     assert_eq!((stake.staked, stake.target, stake.held), (U256::ZERO, auto(1_000_000), auto(1_000_000)));
     assert_eq!(court.total_staked().await.expect("total"), auto(1_000));
     assert_eq!(court.delayed_stakes_pending().await.expect("queued"), U256::from(1));
-    assert_revert(court.execute_delayed_stakes(10).await, CourtContract::CourtDrawsPending { pendingDraws: U256::from(1) });
+    assert_revert(
+        court.execute_delayed_stakes(10).await,
+        CourtContract::CourtDrawsPending { pendingDraws: U256::from(1) },
+    );
     let drawn = fx.draw_all(id).await;
     assert_eq!(drawn, vec![fx.juror(0).sender(); 3], "only weight staked before filing is drawn");
     // The last pending draw applied the delayed stake.
@@ -155,8 +158,14 @@ async fn same_block_randomness_is_impossible() {
     // The dispute's beacon round has not even opened for commitments.
     let (start, commit_end, reveal_end) = court.beacon_windows(round).await.expect("windows");
     assert!(start > fx.now().await);
-    assert_revert(court.randomness(round).await, RandomnessBeacon::BeaconRandomnessUnavailable { round: U256::from(round) });
-    assert_revert(court.draw(id, 3).await, CourtContract::CourtRandomnessNotReady { disputeId: id, beaconRound: U256::from(round) });
+    assert_revert(
+        court.randomness(round).await,
+        RandomnessBeacon::BeaconRandomnessUnavailable { round: U256::from(round) },
+    );
+    assert_revert(
+        court.draw(id, 3).await,
+        CourtContract::CourtRandomnessNotReady { disputeId: id, beaconRound: U256::from(round) },
+    );
     // Nor is the value available during its reveal window, after reveals.
     fx.reach(start).await;
     let contributor = fx.client(CONTRIBUTOR);
@@ -165,8 +174,14 @@ async fn same_block_randomness_is_impossible() {
     fx.court(&contributor).beacon_commit(round, secret).await.expect("commit");
     fx.reach(commit_end).await;
     fx.court(&contributor).beacon_reveal(round, secret).await.expect("reveal");
-    assert_revert(court.randomness(round).await, RandomnessBeacon::BeaconRandomnessUnavailable { round: U256::from(round) });
-    assert_revert(court.draw(id, 3).await, CourtContract::CourtRandomnessNotReady { disputeId: id, beaconRound: U256::from(round) });
+    assert_revert(
+        court.randomness(round).await,
+        RandomnessBeacon::BeaconRandomnessUnavailable { round: U256::from(round) },
+    );
+    assert_revert(
+        court.draw(id, 3).await,
+        CourtContract::CourtRandomnessNotReady { disputeId: id, beaconRound: U256::from(round) },
+    );
     assert!(!court.randomness_available(round).await.expect("available"));
     fx.reach(reveal_end).await;
     assert!(court.randomness_available(round).await.expect("available"));

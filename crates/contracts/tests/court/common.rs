@@ -47,8 +47,6 @@ pub(crate) const USD: u128 = 1_000_000;
 pub(crate) const FEE_PER_JUROR: u128 = 5 * USD;
 /// Minimum stake of the fixture.
 pub(crate) const MIN_STAKE: u128 = 1_000 * AUTO;
-/// Lock per draw (10 % of the minimum stake).
-pub(crate) const LOCK: u128 = 100 * AUTO;
 /// Period length of the fixture (each of evidence, commit, reveal, appeal).
 pub(crate) const PERIOD: u64 = 3_600;
 /// Beacon bond.
@@ -86,8 +84,8 @@ impl CourtFixture {
 
     /// The fixture after `tweak` adjusted the configuration.
     pub(crate) async fn with(tweak: impl FnOnce(&mut CourtConfig)) -> Self {
-        let devnet = Devnet::start(DevnetConfig { accounts: ACCOUNTS, ..DevnetConfig::with_chains(1) })
-            .expect("devnet starts");
+        let devnet =
+            Devnet::start(DevnetConfig { accounts: ACCOUNTS, ..DevnetConfig::with_chains(1) }).expect("devnet starts");
         let chain_id = devnet.chain_ids()[0];
         let devnet = Arc::new(devnet);
         let admin = devnet.dev_client(chain_id, 0).expect("account 0");
@@ -125,9 +123,9 @@ impl CourtFixture {
             .await
             .expect("arbitrable deploys")
             .address;
-        admin.revert_decoder().register_abi(
-            &automat_contracts::artifacts::get("TestArbitrable").expect("artifact").abi,
-        );
+        admin
+            .revert_decoder()
+            .register_abi(&automat_contracts::artifacts::get("TestArbitrable").expect("artifact").abi);
         let fixture = Self { devnet, chain_id, admin, addresses, arbitrable, treasury };
         fixture.mint_fee(arbitrable, 1_000 * USD).await;
         fixture
@@ -167,12 +165,6 @@ impl CourtFixture {
             self.admin.set_next_block_timestamp(timestamp).await.expect("set timestamp");
             self.admin.mine(1).await.expect("mine");
         }
-    }
-
-    /// Moves time forward by `secs` and mines a block.
-    pub(crate) async fn advance(&self, secs: u64) {
-        self.admin.increase_time(secs).await.expect("increase time");
-        self.admin.mine(1).await.expect("mine");
     }
 
     // ------------------------------------------------------------------ tokens
@@ -275,7 +267,10 @@ impl CourtFixture {
         let round = court.dispute(dispute).await.expect("dispute").current_round();
         for (juror, choice) in votes {
             if let Some(choice) = choice {
-                self.court(&self.client_of(*juror)).commit_vote(dispute, round, *choice, salt(*juror)).await.expect("commit");
+                self.court(&self.client_of(*juror))
+                    .commit_vote(dispute, round, *choice, salt(*juror))
+                    .await
+                    .expect("commit");
             }
         }
         let info = court.dispute(dispute).await.expect("dispute");
@@ -303,12 +298,7 @@ impl CourtFixture {
 
     /// The client of juror address `who`.
     pub(crate) fn client_of(&self, who: Address) -> EmbeddedClient {
-        let index = self
-            .devnet
-            .signers()
-            .iter()
-            .position(|s| s.address() == who)
-            .expect("a prefunded account");
+        let index = self.devnet.signers().iter().position(|s| s.address() == who).expect("a prefunded account");
         self.client(index)
     }
 

@@ -38,6 +38,7 @@ async fn three_honest_jurors_from_filing_to_withdrawal() {
     fx.vote_round(id, &all_vote(&drawn, YES)).await;
     let info = court.dispute(id).await.expect("dispute");
     assert_eq!((info.period, info.ruling), (Some(Period::Appeal), U256::from(YES)));
+    assert_eq!(court.votes_for(id, 0, YES).await.expect("votes"), U256::from(3));
     assert_eq!(court.current_ruling(id).await.expect("ruling"), (U256::from(YES), false));
     assert_eq!(court.appeal_cost(id).await.expect("appeal cost"), U256::from(7 * FEE_PER_JUROR));
     fx.end_appeal(id).await;
@@ -62,13 +63,25 @@ async fn three_honest_jurors_from_filing_to_withdrawal() {
     assert_eq!((rewarded[0].fees, rewarded[0].tokens), (U256::from(FEE_PER_JUROR), U256::ZERO));
     assert_eq!(
         events_from::<CourtContract::TreasuryCredited>(&second, fx.addresses.court),
-        vec![CourtContract::TreasuryCredited { disputeId: id, round: U256::ZERO, fees: U256::ZERO, tokens: U256::ZERO }]
+        vec![CourtContract::TreasuryCredited {
+            disputeId: id,
+            round: U256::ZERO,
+            fees: U256::ZERO,
+            tokens: U256::ZERO
+        }]
     );
-    assert_revert(court.execute_rewards(id, 0, 1).await, CourtContract::CourtRewardsDone { disputeId: id, round: U256::ZERO });
+    assert_revert(
+        court.execute_rewards(id, 0, 1).await,
+        CourtContract::CourtRewardsDone { disputeId: id, round: U256::ZERO },
+    );
     for juror in &drawn {
         let client = fx.client_of(*juror);
         assert_eq!(court.juror(*juror).await.expect("juror").locked, U256::ZERO, "lock released");
-        fx.court(&client).withdraw().await.expect("withdraw fees");
+        let receipt = fx.court(&client).withdraw().await.expect("withdraw fees");
+        assert_eq!(
+            events_from::<CourtContract::Withdrawn>(&receipt, fx.addresses.court),
+            vec![CourtContract::Withdrawn { account: *juror, fees: U256::from(FEE_PER_JUROR), tokens: U256::ZERO }]
+        );
         assert_eq!(fx.fee_balance(*juror).await, U256::from(FEE_PER_JUROR));
         fx.court(&client).unstake(auto(1_000)).await.expect("leave");
         assert_eq!(fx.auto_balance(*juror).await, auto(1_000));
@@ -90,8 +103,7 @@ async fn incoherent_and_silent_jurors_pay_the_coherent_ones() {
     fx.to_commit(id).await;
     // The silent juror commits but never reveals.
     fx.court(&fx.client_of(silent)).commit_vote(id, 0, NO, salt(silent)).await.expect("commit");
-    let votes: HashMap<Address, Option<u64>> =
-        [(coherent, Some(YES)), (incoherent, Some(NO))].into_iter().collect();
+    let votes: HashMap<Address, Option<u64>> = [(coherent, Some(YES)), (incoherent, Some(NO))].into_iter().collect();
     fx.vote_round(id, &votes).await;
     // One vote each: a tie, ruling 0 (refused).
     assert_eq!(court.dispute(id).await.expect("dispute").ruling, U256::ZERO);
@@ -133,7 +145,16 @@ async fn incoherent_and_silent_jurors_pay_the_coherent_ones() {
         );
     }
     // The YES funder is refunded in full (no new round was paid for).
-    fx.court(&funder).withdraw_appeal_contribution(id, 0, YES).await.expect("refund");
+    let receipt = fx.court(&funder).withdraw_appeal_contribution(id, 0, YES).await.expect("refund");
+    assert_eq!(
+        events_from::<CourtContract::AppealContributionWithdrawn>(&receipt, fx.addresses.court),
+        vec![CourtContract::AppealContributionWithdrawn {
+            disputeId: id,
+            round: U256::ZERO,
+            choice: U256::from(YES),
+            contributor: funder.sender(),
+            amount: U256::from(7 * FEE_PER_JUROR),
+        }]
+    );
     assert_eq!(fx.fee_balance(funder.sender()).await, U256::from(100 * USD));
-    let _ = fx.admin.sender();
 }

@@ -48,7 +48,7 @@ async fn commit_hash_matches_the_contract() {
     let juror = fx.juror(0).sender();
     for (choice, round) in [(0u64, 0u64), (1, 0), (2, 3), (u64::MAX, u64::MAX)] {
         let salt = keccak256(format!("salt {choice}"));
-        let dispute = U256::from(42 + round);
+        let dispute = U256::from(42u64.wrapping_add(round));
         let expected = fx
             .admin
             .call_sol(
@@ -92,7 +92,10 @@ async fn stake_applies_at_once_without_pending_draws() {
     );
     court.stake(auto(500)).await.expect("top up below the minimum is fine once above it");
     let stake = court.juror(juror.sender()).await.expect("jurorOf");
-    assert_eq!((stake.staked, stake.locked, stake.target, stake.held), (auto(1_500), U256::ZERO, auto(1_500), auto(1_500)));
+    assert_eq!(
+        (stake.staked, stake.locked, stake.target, stake.held),
+        (auto(1_500), U256::ZERO, auto(1_500), auto(1_500))
+    );
     assert_eq!(court.total_staked().await.expect("total"), auto(1_500));
     assert_eq!(fx.auto_balance(fx.addresses.court).await, auto(1_500));
 }
@@ -164,6 +167,8 @@ async fn create_dispute_pulls_the_fee_and_fixes_a_future_beacon_round() {
     );
     let E::NewRound(new_round) = &events[1] else { panic!("NewRound expected, got {:?}", events[1]) };
     assert_eq!((new_round.disputeId, new_round.round, new_round.votes), (U256::from(2), U256::ZERO, U256::from(3)));
+    // The typed handle approves the fee itself.
+    assert_eq!(court.create_dispute(2).await.expect("handle creates"), U256::from(3));
 }
 
 #[tokio::test]
@@ -217,7 +222,10 @@ async fn draw_skips_jurors_without_free_stake() {
     assert_eq!(outcome.drawn.len(), 2, "each juror once");
     assert!(!outcome.skipped.is_empty(), "the third vote finds no free stake");
     assert_eq!(court.round(id, 0).await.expect("round").drawn, 2);
-    assert_revert(court.pass_period(id).await, CourtContract::CourtDrawIncomplete { disputeId: id, missing: U256::from(1) });
+    assert_revert(
+        court.pass_period(id).await,
+        CourtContract::CourtDrawIncomplete { disputeId: id, missing: U256::from(1) },
+    );
 }
 
 #[tokio::test]
@@ -252,7 +260,10 @@ async fn pass_period_and_evidence() {
     fx.stake(0, MIN_STAKE).await;
     let id = fx.create_dispute().await;
     let court = fx.admin_court();
-    assert_revert(court.pass_period(id).await, CourtContract::CourtDrawIncomplete { disputeId: id, missing: U256::from(3) });
+    assert_revert(
+        court.pass_period(id).await,
+        CourtContract::CourtDrawIncomplete { disputeId: id, missing: U256::from(3) },
+    );
     let digest = B256::repeat_byte(0xab);
     let receipt = fx.court(&fx.juror(0)).submit_evidence(id, digest).await.expect("evidence");
     assert_eq!(
@@ -347,6 +358,67 @@ async fn commit_and_reveal_check_everything() {
     );
     let vote = court.vote(id, 0, juror.sender()).await.expect("vote");
     assert_eq!((vote.draws, vote.revealed, vote.choice), (1, true, U256::from(YES)));
+    let info = court.dispute(id).await.expect("dispute");
+    fx.reach(info.last_period_change + PERIOD).await;
+    let receipt = court.pass_period(id).await.expect("to appeal");
+    assert_eq!(
+        all_events::<E>(&receipt, fx.addresses.court),
+        vec![
+            E::RoundRuling(CourtContract::RoundRuling { disputeId: id, round: U256::ZERO, ruling: U256::from(YES) }),
+            E::NewPeriod(CourtContract::NewPeriod { disputeId: id, period: Period::Appeal as u8 }),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn beacon_admin_changes_the_schedule_from_the_next_round() {
+    let fx = CourtFixture::new().await;
+    let court = fx.admin_court();
+    let beacon = fx.addresses.beacon;
+    let next = court.beacon_next_round().await.expect("next");
+    let (start, _, _) = court.beacon_windows(next).await.expect("windows");
+    let stranger = fx.juror(0);
+    let call = RandomnessBeacon::setDurationsCall { commitDuration_: 60, revealDuration_: 120 };
+    assert_revert(
+        stranger.send_sol(beacon, &call).await,
+        RandomnessBeacon::AccessControlUnauthorizedAccount { account: stranger.sender(), neededRole: B256::ZERO },
+    );
+    assert_revert(
+        fx.admin.send_sol(beacon, &RandomnessBeacon::setDurationsCall { commitDuration_: 0, revealDuration_: 1 }).await,
+        RandomnessBeacon::BeaconZeroDuration {},
+    );
+    let receipt = fx.admin.send_sol(beacon, &call).await.expect("admin sets");
+    assert_eq!(
+        events_from::<RandomnessBeacon::ScheduleChanged>(&receipt, beacon),
+        vec![RandomnessBeacon::ScheduleChanged {
+            fromRound: U256::from(next),
+            fromTime: start,
+            commitDuration: 60,
+            revealDuration: 120
+        }]
+    );
+    // The next round opens when it would have; later rounds follow the new lengths.
+    assert_eq!(court.beacon_windows(next).await.expect("windows"), (start, start + 60, start + 180));
+    assert_eq!(court.beacon_windows(next + 1).await.expect("windows"), (start + 180, start + 240, start + 360));
+    let receipt = fx.admin.send_sol(beacon, &RandomnessBeacon::setBondCall { bond_: U256::ZERO }).await.expect("bond");
+    assert_eq!(
+        events_from::<RandomnessBeacon::BondChanged>(&receipt, beacon),
+        vec![RandomnessBeacon::BondChanged { bond: U256::ZERO }]
+    );
+    let receipt = fx
+        .admin
+        .send_sol(beacon, &RandomnessBeacon::setTreasuryCall { treasury_: stranger.sender() })
+        .await
+        .expect("treasury");
+    assert_eq!(
+        events_from::<RandomnessBeacon::TreasuryChanged>(&receipt, beacon),
+        vec![RandomnessBeacon::TreasuryChanged { treasury: stranger.sender() }]
+    );
+    // With no bond, a commitment costs nothing.
+    fx.reach(start).await;
+    let contributor = fx.client(CONTRIBUTOR);
+    fx.court(&contributor).beacon_commit(next, B256::repeat_byte(3)).await.expect("free commitment");
+    assert_eq!(fx.auto_balance(beacon).await, U256::ZERO);
 }
 
 #[tokio::test]
@@ -399,7 +471,10 @@ async fn beacon_windows_bonds_and_forfeits() {
         court.beacon_forfeit(round, withholder.sender()).await,
         RandomnessBeacon::BeaconRoundNotOver { round: U256::from(round) },
     );
-    assert_revert(court.randomness(round).await, RandomnessBeacon::BeaconRandomnessUnavailable { round: U256::from(round) });
+    assert_revert(
+        court.randomness(round).await,
+        RandomnessBeacon::BeaconRandomnessUnavailable { round: U256::from(round) },
+    );
     // Seal mixes the first reveal block's hash in, from a later block.
     fx.admin.mine(1).await.expect("mine");
     let sealed = fx
@@ -455,19 +530,16 @@ async fn parameters_are_the_admins() {
 async fn withdraw_and_execute_guard_their_preconditions() {
     let fx = CourtFixture::new().await;
     let juror = fx.juror(0);
-    assert_revert(
-        fx.court(&juror).withdraw().await,
-        CourtContract::CourtNothingToWithdraw { account: juror.sender() },
-    );
+    assert_revert(fx.court(&juror).withdraw().await, CourtContract::CourtNothingToWithdraw { account: juror.sender() });
     fx.stake(0, MIN_STAKE).await;
     let id = fx.create_dispute().await;
     let court = fx.admin_court();
     assert_revert(court.execute_ruling(id).await, CourtContract::CourtWrongPeriod { disputeId: id, period: 0 });
+    assert_revert(court.execute_rewards(id, 0, 10).await, CourtContract::CourtWrongPeriod { disputeId: id, period: 0 });
     assert_revert(
-        court.execute_rewards(id, 0, 10).await,
-        CourtContract::CourtWrongPeriod { disputeId: id, period: 0 },
+        court.execute_delayed_stakes(10).await,
+        CourtContract::CourtDrawsPending { pendingDraws: U256::from(1) },
     );
-    assert_revert(court.execute_delayed_stakes(10).await, CourtContract::CourtDrawsPending { pendingDraws: U256::from(1) });
     assert_revert(
         court.fund_appeal(id, YES, U256::from(USD)).await,
         CourtContract::CourtWrongPeriod { disputeId: id, period: 0 },
@@ -476,4 +548,20 @@ async fn withdraw_and_execute_guard_their_preconditions() {
         court.withdraw_appeal_contribution(id, 0, YES).await,
         CourtContract::CourtWrongPeriod { disputeId: id, period: 0 },
     );
+}
+
+#[tokio::test]
+async fn contracts_fit_eip170_and_deploy_with_code() {
+    let fx = CourtFixture::new().await;
+    for (name, address) in [
+        ("court/Court.sol/Court", fx.addresses.court),
+        ("court/RandomnessBeacon.sol/RandomnessBeacon", fx.addresses.beacon),
+        ("governance/NetworkToken.sol/NetworkToken", fx.addresses.token),
+    ] {
+        let artifact = automat_contracts::artifacts::get(name).expect("artifact");
+        let size = (artifact.deployed_bytecode.trim_start_matches("0x").len()) / 2;
+        assert!(size > 0 && size <= 24_576, "{name} runtime is {size} bytes");
+        let code = fx.admin.code(address).await.expect("code");
+        assert_eq!(code.len(), size, "{name} deployed as compiled");
+    }
 }

@@ -43,7 +43,7 @@ async fn the_inflation_attack_costs_the_attacker_not_the_victim() {
     let attacker_value = value_of(&f, attacker_shares).await.to::<u128>();
     assert!(victim_value * 10_000 >= deposit * 9_999, "victim keeps ≥ 99.99 %: {victim_value} of {deposit}");
     // The vault's virtual shares (10^6, as many as the attacker's 1 wei bought) take half of the donation.
-    assert!(attacker_value <= (donation + 1) / 2 + 1, "the attack loses money: {attacker_value} of {donation}");
+    assert!(attacker_value <= (donation + 1).div_ceil(2), "the attack loses money: {attacker_value} of {donation}");
 }
 
 /// An underwriter who leaves right after a claim is filed leaves at the price net of that claim: the loss is
@@ -86,36 +86,35 @@ async fn cover_cannot_be_bought_and_claimed_in_one_block() {
     let attacker = deploy_artifact(&f.v.stranger, &artifact, &[]).await.expect("deploy").address;
     f.v.mint(attacker, 10 * USD).await;
     let (quote, quote_signature) = f.v.quote(0, 2 * USD, 1).await;
-    let next_order =
-        f.v.admin.call_sol(f.v.suite.storefront, &Storefront::orderCountCall {}).await.expect("count") + U256::from(1u64);
+    let next_order = f.v.admin.call_sol(f.v.suite.storefront, &Storefront::orderCountCall {}).await.expect("count")
+        + U256::from(1u64);
     let (attestation, attestation_signature) = f.v.attestation(next_order, Outcome::Dispensed);
     let deadline = f.deadline().await;
-    let result = f
-        .v
-        .stranger
-        .send_sol(
-            attacker,
-            &claimer::SameBlockClaimer::attackCall {
-                storefront: f.v.suite.storefront,
-                pool: f.pool,
-                quote: claimer::Storefront::Quote {
-                    machineId: quote.machineId,
-                    slot: quote.slot,
-                    price: quote.price,
-                    expiry: quote.expiry,
-                    nonce: quote.nonce,
+    let result =
+        f.v.stranger
+            .send_sol(
+                attacker,
+                &claimer::SameBlockClaimer::attackCall {
+                    storefront: f.v.suite.storefront,
+                    pool: f.pool,
+                    quote: claimer::Storefront::Quote {
+                        machineId: quote.machineId,
+                        slot: quote.slot,
+                        price: quote.price,
+                        expiry: quote.expiry,
+                        nonce: quote.nonce,
+                    },
+                    quoteSignature: quote_signature,
+                    deadline,
+                    attestation: claimer::Storefront::Attestation {
+                        orderId: attestation.orderId,
+                        outcome: attestation.outcome,
+                        metadataDigest: attestation.metadataDigest,
+                    },
+                    attestationSignature: attestation_signature,
                 },
-                quoteSignature: quote_signature,
-                deadline,
-                attestation: claimer::Storefront::Attestation {
-                    orderId: attestation.orderId,
-                    outcome: attestation.outcome,
-                    metadataDigest: attestation.metadataDigest,
-                },
-                attestationSignature: attestation_signature,
-            },
-        )
-        .await;
+            )
+            .await;
     let block = f.v.admin.block_number().await.expect("block") + 1;
     assert_revert(result, InsurancePool::ClaimInPurchaseBlock { orderId: next_order, purchasedBlock: block });
 }

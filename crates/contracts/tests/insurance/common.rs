@@ -9,7 +9,7 @@ use alloy_primitives::{Address, B256, U256, keccak256};
 use automat_chain::{ChainClient, ChainClientExt, Receipt};
 use automat_contracts::court::{AUTO, Court, CourtAddresses, CourtConfig, deploy_court};
 use automat_contracts::insurance::{
-    InsuranceConfig, InsurancePool, InsuredOrder, Insurance, Params, PoolState, deploy_insurance,
+    Insurance, InsuranceConfig, InsurancePool, InsuredOrder, Params, PoolState, deploy_insurance,
 };
 use automat_contracts::vending::{Outcome, Storefront};
 use automat_devnet::EmbeddedClient;
@@ -234,12 +234,19 @@ pub(crate) fn pool_events<E: alloy_sol_types::SolEvent>(receipt: &Receipt, pool:
 }
 
 /// Premium the pool's formula gives (the test's own arithmetic, to check the contract's).
-pub(crate) fn expected_premium(p: &Params, cover: u128, duration: u64, risk_bps: u16, cover_after: u128, capacity: u128) -> u128 {
+pub(crate) fn expected_premium(
+    p: &Params,
+    cover: u128,
+    duration: u64,
+    risk_bps: u16,
+    cover_after: u128,
+    capacity: u128,
+) -> u128 {
     const BPS: u128 = 10_000;
     const YEAR: u128 = 365 * 86_400;
     let rate = u128::from(risk_bps) * (BPS + u128::from(p.loadingBps)) * YEAR
         + u128::from(p.baseRateBps) * BPS * u128::from(duration);
-    let u = if capacity == 0 { BPS } else { (cover_after * BPS / capacity).min(BPS) };
+    let u = (cover_after * BPS).checked_div(capacity).map_or(BPS, |u| u.min(BPS));
     let multiplier = BPS + u128::from(p.utilizationSlopeBps) * u * u / (BPS * BPS);
     let num = U256::from(cover) * U256::from(rate) * U256::from(multiplier);
     let den = U256::from(BPS * BPS * BPS * YEAR);

@@ -123,7 +123,10 @@ async fn a_dispensed_order_records_its_cover_on_the_receipt() {
     assert_eq!(updates, vec![ReceiptNFT::MetadataUpdate { _tokenId: order.order_id }], "ERC-4906");
 
     let cover = f.insurance(&f.v.admin).coverage(order.order_id).await.expect("coverage");
-    assert_eq!((cover.pool, cover.amount, cover.claimableUntil, cover.status), (f.pool, 2 * USD, until, coverage::ACTIVE));
+    assert_eq!(
+        (cover.pool, cover.amount, cover.claimableUntil, cover.status),
+        (f.pool, 2 * USD, until, coverage::ACTIVE)
+    );
     assert_eq!(f.insurance(&f.v.admin).policy(order.order_id).await.expect("policy").dispensedAt, now);
     // The operator was paid as for any order.
     assert_eq!(f.v.escrow().await, U256::ZERO);
@@ -141,7 +144,11 @@ async fn a_refunded_order_cancels_its_policy_and_returns_the_premium() {
     let cancelled = pool_events::<InsurancePool::PolicyCancelled>(&receipt, f.pool);
     assert_eq!(
         cancelled,
-        vec![InsurancePool::PolicyCancelled { orderId: failed.order_id, holder: buyer, premiumRefunded: failed.premium }]
+        vec![InsurancePool::PolicyCancelled {
+            orderId: failed.order_id,
+            holder: buyer,
+            premiumRefunded: failed.premium
+        }]
     );
     assert_eq!(f.balance(buyer).await, before, "price and premium back");
     assert_eq!(f.insurance(&f.v.admin).policy(failed.order_id).await.expect("policy").status, policy::CANCELLED);
@@ -183,8 +190,7 @@ async fn a_premium_above_the_buyers_maximum_is_refused() {
     let (quote, signature) = f.v.quote(0, 2 * USD, 1).await;
     let deadline = f.deadline().await;
     let premium = f.insurance(&f.v.buyer).quote_premium(f.v.machine, 2 * USD, deadline).await.expect("quote");
-    let refused =
-        f.insurance(&f.v.buyer).place_insured_order(&quote, signature, 2 * USD, deadline, premium / 2).await;
+    let refused = f.insurance(&f.v.buyer).place_insured_order(&quote, signature, 2 * USD, deadline, premium / 2).await;
     let err = refused.expect_err("refused");
     assert_eq!(err.chain_error().revert_name(), Some("PremiumAboveMax"), "{err}");
 }
@@ -337,4 +343,45 @@ async fn only_the_storefront_the_court_and_governance_act_on_the_pool() {
     // The token is untouched by all of it.
     let supply = f.v.admin.call_sol(f.v.suite.token, &PaymentToken::totalSupplyCall {}).await.expect("supply");
     assert!(supply > U256::ZERO);
+}
+
+/// The machine's risk score comes from the oracle network's risk feed while it is active and fresh; a stale feed
+/// falls back to the score governance set (manual fallback), or the default.
+#[tokio::test]
+async fn the_oracle_risk_feed_prices_cover_while_fresh() {
+    use alloy_signer_local::PrivateKeySigner;
+    use automat_contracts::oracle::{FeedConfig, Oracle, deploy_oracle, feed_id, int, sign_report};
+
+    let f = InsuranceFixture::new().await;
+    let admin = &f.v.admin;
+    let aggregator = deploy_oracle(admin, admin.sender()).await.expect("aggregator");
+    let oracle = Oracle::new(admin.clone(), aggregator);
+    let nodes: Vec<PrivateKeySigner> = (0..4).map(|i| crate::vending_common::key(&format!("risk node {i}"))).collect();
+    let mut signers: Vec<_> = nodes.iter().map(|k| k.address()).collect();
+    signers.sort();
+    oracle.set_committee(signers, 1).await.expect("committee");
+    let feed = feed_id("risk / machine 1");
+    oracle.create_feed(feed, FeedConfig::risk(6), "risk of machine 1").await.expect("risk feed");
+    // The nodes observe a 7.5 % failure probability.
+    let observed_at = f.v.now().await;
+    let values: Vec<_> = nodes.iter().map(|k| (k, int(75_000))).collect();
+    let report = sign_report(&oracle.domain(), feed, 1, observed_at, &values).expect("signed");
+    assert!(oracle.submit_report(feed, 1, report).await.expect("report").accepted);
+
+    let ins = f.insurance(admin);
+    ins.set_machine_risk(f.v.machine, 300).await.expect("governance score");
+    assert_eq!(ins.risk_of(f.v.machine).await.expect("risk"), 300, "no feed bound yet");
+    let max_age = 3_600;
+    let receipt = ins.set_risk_feed(f.v.machine, aggregator, feed, max_age).await.expect("bind feed");
+    assert_eq!(pool_events::<InsurancePool::RiskFeedSet>(&receipt, f.pool).len(), 1);
+    assert_eq!(ins.risk_of(f.v.machine).await.expect("risk"), 750, "the oracle's 7.5 %");
+    let order = f.insured(0, 2 * USD, 1).await;
+    let opened = pool_events::<InsurancePool::PolicyOpened>(&order.receipt, f.pool);
+    assert_eq!(opened[0].riskBps, 750);
+
+    // Stale: governance's score again.
+    f.v.advance(u64::from(max_age) + 1).await;
+    assert_eq!(ins.risk_of(f.v.machine).await.expect("risk"), 300);
+    let order = f.insured(0, 2 * USD, 2).await;
+    assert_eq!(pool_events::<InsurancePool::PolicyOpened>(&order.receipt, f.pool)[0].riskBps, 300);
 }

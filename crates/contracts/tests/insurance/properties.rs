@@ -110,12 +110,11 @@ impl World {
             Action::Deposit { who, amount } => {
                 let client = self.underwriter(who);
                 let before = f.state().await;
-                let preview = f
-                    .v
-                    .admin
-                    .call_sol(f.pool, &InsurancePool::previewDepositCall { assets: U256::from(amount) })
-                    .await
-                    .expect("preview");
+                let preview =
+                    f.v.admin
+                        .call_sol(f.pool, &InsurancePool::previewDepositCall { assets: U256::from(amount) })
+                        .await
+                        .expect("preview");
                 let shares = f.insurance(&client).deposit(amount).await.expect("deposits always succeed");
                 assert_eq!(shares, preview);
                 model.balance += amount;
@@ -135,12 +134,11 @@ impl World {
                 let client = self.underwriter(who);
                 let max = f.insurance(&client).max_redeem(client.sender()).await.expect("max");
                 if !max.is_zero() {
-                    let preview = f
-                        .v
-                        .admin
-                        .call_sol(f.pool, &InsurancePool::previewRedeemCall { shares: max })
-                        .await
-                        .expect("preview");
+                    let preview =
+                        f.v.admin
+                            .call_sol(f.pool, &InsurancePool::previewRedeemCall { shares: max })
+                            .await
+                            .expect("preview");
                     let assets = f.insurance(&client).redeem(max).await.expect("ripe request redeems");
                     assert_eq!(assets, preview);
                     model.balance -= assets.to::<u128>();
@@ -251,7 +249,8 @@ impl World {
             let back = f.v.admin.call_sol(f.pool, &InsurancePool::convertToAssetsCall { shares }).await.expect("c");
             assert!(back <= a, "deposit of {a} worth {back}");
             let burn = f.v.admin.call_sol(f.pool, &InsurancePool::previewWithdrawCall { assets: a }).await.expect("w");
-            let worth = f.v.admin.call_sol(f.pool, &InsurancePool::previewRedeemCall { shares: burn }).await.expect("r");
+            let worth =
+                f.v.admin.call_sol(f.pool, &InsurancePool::previewRedeemCall { shares: burn }).await.expect("r");
             if !state.total_assets.is_zero() {
                 assert!(worth >= a, "withdrawing {a} burns shares worth only {worth}");
             }
