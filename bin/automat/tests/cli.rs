@@ -221,3 +221,36 @@ fn bench_oracle_json_meets_the_goals() {
     assert!(n("profit_uplift") > 0.0 && n("revenue_uplift") > 0.0, "pricing gains over the list price: {report}");
     assert!(report["report_verify_gas"].as_u64().expect("gas") > 21_000);
 }
+
+#[test]
+fn demo_json_reports_the_insured_purchases_claims_and_the_drained_pool() {
+    let output = automat().args(["demo", "--json"]).output().expect("runs automat");
+    assert!(output.status.success(), "demo failed: {}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(json["insured_orders"], 8);
+    assert_eq!(json["claims_filed"], 6);
+    assert_eq!(json["claims_paid"], 5);
+    assert_eq!(json["claims_rejected"], 1);
+    assert_eq!(json["pool_paused_episodes"], 1);
+    assert_eq!(json["pro_rata_payouts"], 4);
+    assert_eq!(json["insurance"]["invariants_hold"], true);
+    assert_eq!(json["insurance"]["cover_refused"], 1);
+}
+
+#[test]
+fn bench_insurance_json_has_the_documented_fields() {
+    let output = automat()
+        .args(["bench", "insurance", "--json", "--disputes", "6", "--jurors", "5"])
+        .output()
+        .expect("runs automat");
+    assert!(output.status.success(), "bench failed: {}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    for field in ["gas_order_with_cover", "gas_order_without_cover", "gas_claim_per_juror"] {
+        assert!(json[field].as_u64().is_some_and(|gas| gas > 21_000), "{field}: {}", json[field]);
+    }
+    for field in ["honest_rate_p20", "honest_rate_p40"] {
+        assert!(json[field].as_f64().is_some_and(|r| (0.0..=1.0).contains(&r)), "{field}: {}", json[field]);
+    }
+    assert_eq!(json["honest_rate_p0"], 1.0);
+    assert!(json["gas_order_with_cover"].as_u64() > json["gas_order_without_cover"].as_u64());
+}

@@ -13,6 +13,7 @@ import {IArbitrator, IArbitrable} from "../court/IArbitrator.sol";
 import {MachineRegistry} from "../vending/MachineRegistry.sol";
 import {ReceiptNFT} from "../vending/ReceiptNFT.sol";
 import {OracleAggregator} from "../oracle/OracleAggregator.sol";
+import {Storefront} from "../vending/Storefront.sol";
 
 /// @title InsurancePool
 /// @notice Cover for vending purchases, underwritten by an ERC-4626 vault over the payment token, with claims decided
@@ -27,13 +28,16 @@ import {OracleAggregator} from "../oracle/OracleAggregator.sol";
 ///         governance-set score), the cover amount, the cover's duration and the pool's utilisation after the sale
 ///         ({quotePremium}). Active cover may not exceed capital × `capacityBps` / 10 000. A policy lasts until the
 ///         order's deadline plus the claim window; the claim window opens when the order is dispensed (the receipt
-///         then records the cover, ERC-4906). A refunded order cancels its policy and refunds the premium.
+///         then records the cover, ERC-4906). A refunded order cancels its policy and refunds the premium to the
+///         order's buyer. An order may be placed by a payer for a holder (a cross-chain checkout buying for the
+///         buyer on another chain): the holder claims, the payer is refunded.
 ///
-///         Claims: the insured buyer, still holding the receipt, files a claim with evidence (the sha2-256 of the
-///         evidence file, i.e. its CID) and pays the court's fee; never in the block the cover was bought. The
-///         claimed cover leaves active cover and becomes a pending liability (underwriters who leave after a claim is
-///         filed leave at the price net of it). The court's final ruling pays or rejects. A paid claim lowers the
-///         machine's reputation and records an incident for the risk model.
+///         Claims: the insured buyer, still holding the receipt when it bought for itself, files a claim with
+///         evidence (the sha2-256 of the evidence file, i.e. its CID) and pays the court's fee; never in the block
+///         the cover was bought. The claimed cover leaves active cover and becomes a pending liability
+///         (underwriters who leave after a claim is filed leave at the price net of it). The court's final ruling
+///         pays or rejects. A paid claim lowers the machine's reputation and records an incident for the risk
+///         model.
 ///
 ///         Drained pool (A3): new cover pauses by itself whenever capital falls below the required capital
 ///         (`minCapital`, or `minCapitalRatioBps` of active cover if more); capital is net of pending claims and
@@ -71,7 +75,7 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
         /// Time between a withdrawal request and the withdrawal.
         uint32 withdrawCooldown;
         /// Capital below which new cover pauses, whatever the active cover.
-        uint128 minCapital;
+        uint64 minCapital;
     }
 
     /// @notice Where a policy stands.
@@ -90,16 +94,26 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
         Rejected
     }
 
-    /// @notice Cover bought with an order (the order id is the policy id).
+    /// @notice Cover bought with an order (the order id is the policy id), as {policyOf} returns it.
     struct Policy {
         address holder;
-        uint64 machineId;
         PolicyStatus status;
         uint128 cover;
         uint128 premium;
         uint64 expiry;
         uint64 dispensedAt;
         uint64 purchasedBlock;
+    }
+
+    /// @dev A policy as stored: two slots.
+    struct StoredPolicy {
+        address holder;
+        uint96 cover;
+        uint96 premium;
+        uint40 expiry;
+        uint40 dispensedAt;
+        uint40 purchasedBlock;
+        PolicyStatus status;
     }
 
     /// @notice A claim on a policy.
@@ -125,10 +139,12 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
         uint64 readyAt;
     }
 
-    /// @notice An oracle risk feed bound to a machine (values with 6 decimals: 10^6 is certainty of failure).
-    struct RiskFeed {
+    /// @notice Where a machine's risk score comes from: an oracle risk feed (values with 6 decimals: 10^6 is
+    ///         certainty of failure) while fresh, else the score governance set.
+    struct RiskSource {
         OracleAggregator aggregator;
         uint32 maxAge;
+        uint16 riskBps;
         bytes32 feedId;
     }
 
@@ -172,7 +188,7 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     /// @notice Claims paid less than their amount at first (pro rata).
     uint64 public proRataPayouts;
 
-    mapping(uint256 orderId => Policy) private _policies;
+    mapping(uint256 orderId => StoredPolicy) private _policies;
     mapping(uint256 claimId => Claim) private _claims;
     mapping(uint256 orderId => uint256 claimId) private _claimOfOrder;
     mapping(uint256 disputeId => uint256 claimId) private _claimOfDispute;
@@ -181,8 +197,7 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     Iou[] private _ious;
     uint256 private _iouHead;
     mapping(address owner => WithdrawalRequest) private _withdrawals;
-    mapping(uint64 machineId => uint16 riskBps) private _machineRisk;
-    mapping(uint64 machineId => RiskFeed) private _riskFeeds;
+    mapping(uint64 machineId => RiskSource) private _risk;
     mapping(uint64 machineId => uint32 incidents) private _incidents;
 
     /// @notice A policy was bought with order `orderId`.
@@ -197,8 +212,9 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     );
     /// @notice The insured order was dispensed: the claim window is open until `claimableUntil`.
     event PolicyActivated(uint256 indexed orderId, uint64 claimableUntil);
-    /// @notice The insured order was refunded: the policy ended and its premium went back to the holder.
-    event PolicyCancelled(uint256 indexed orderId, address indexed holder, uint128 premiumRefunded);
+    /// @notice The insured order was refunded: the policy ended and its premium went back to `refundedTo`, the
+    ///         order's buyer (who also got the price back).
+    event PolicyCancelled(uint256 indexed orderId, address indexed refundedTo, uint128 premiumRefunded);
     /// @notice Expired cover left active cover.
     event CoverReleased(uint256 fromBucket, uint256 toBucket, uint256 amount);
     /// @notice A claim was filed and sent to the court.
@@ -247,7 +263,7 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     error CapacityExceeded(uint256 activeCover, uint256 cover, uint256 capacity);
     /// @notice The premium is above what the buyer accepts.
     error PremiumAboveMax(uint128 premium, uint128 maxPremium);
-    /// @notice Zero cover or a cover that does not fit.
+    /// @notice Zero cover or a cover above 2^96 - 1.
     error InvalidCover(uint256 cover);
     /// @notice The order already has a policy.
     error PolicyExists(uint256 orderId);
@@ -334,7 +350,7 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     ) external nonReentrant returns (uint128 premium) {
         if (msg.sender != storefront) revert NotStorefront(msg.sender);
         if (_policies[orderId].status != PolicyStatus.None) revert PolicyExists(orderId);
-        if (cover == 0) revert InvalidCover(cover);
+        if (cover == 0 || cover > type(uint96).max) revert InvalidCover(cover);
         _releaseExpired();
         if (coverPaused) revert CoverIsPaused(totalAssets(), requiredCapital(), iouOutstanding);
         uint256 capital = totalAssets();
@@ -346,22 +362,23 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
         premium = _premium(cover, expiry - block.timestamp, risk, activeCover + cover, capacity);
         if (premium > maxPremium) revert PremiumAboveMax(premium, maxPremium);
 
-        _policies[orderId] = Policy({
+        // premium <= maxPremium <= cover (the Storefront caps it) would also fit; checked to be safe.
+        if (premium > type(uint96).max) revert PremiumAboveMax(premium, maxPremium);
+        _policies[orderId] = StoredPolicy({
             holder: holder,
-            machineId: machineId,
-            status: PolicyStatus.Active,
-            cover: cover,
-            premium: premium,
-            expiry: expiry,
+            cover: uint96(cover),
+            premium: uint96(premium),
+            expiry: uint40(expiry),
             dispensedAt: 0,
-            purchasedBlock: uint64(block.number)
+            purchasedBlock: uint40(block.number),
+            status: PolicyStatus.Active
         });
         activeCover += cover;
         _expiringCover[_bucketOf(expiry)] += cover;
         emit PolicyOpened(orderId, holder, machineId, cover, premium, expiry, risk);
 
         IERC20(asset()).safeTransferFrom(payer, address(this), premium);
-        _payIous(premium, MAX_IOUS_PER_PREMIUM);
+        if (iouOutstanding != 0) _payIous(premium, MAX_IOUS_PER_PREMIUM);
         _sync();
     }
 
@@ -371,10 +388,10 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     /// @param dispensed Whether the order was dispensed (else refunded).
     function onOrderSettled(uint256 orderId, bool dispensed) external nonReentrant {
         if (msg.sender != storefront) revert NotStorefront(msg.sender);
-        Policy storage p = _policies[orderId];
+        StoredPolicy storage p = _policies[orderId];
         if (p.status != PolicyStatus.Active) revert PolicyNotActive(orderId, p.status);
         if (dispensed) {
-            p.dispensedAt = uint64(block.timestamp);
+            p.dispensedAt = uint40(block.timestamp);
             uint64 until = _claimableUntil(p);
             emit PolicyActivated(orderId, until);
             receipts.setCoverage(orderId, p.cover, until, ReceiptNFT.CoverageStatus.Active);
@@ -384,8 +401,11 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
         p.status = PolicyStatus.Cancelled;
         _removeCover(p);
         uint128 premium = p.premium;
-        emit PolicyCancelled(orderId, p.holder, premium);
-        IERC20(asset()).safeTransfer(p.holder, premium);
+        // The premium goes back with the price, to whoever the Storefront refunds (for a cross-chain order: the
+        // checkout, which returns both to the buyer's chain).
+        address refundTo = Storefront(storefront).orderOf(orderId).buyer;
+        emit PolicyCancelled(orderId, refundTo, premium);
+        IERC20(asset()).safeTransfer(refundTo, premium);
         _sync();
     }
 
@@ -404,13 +424,17 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     /// @param evidenceDigest sha2-256 of the evidence file (its CID, raw codec).
     /// @return claimId The claim's id.
     function fileClaim(uint256 orderId, bytes32 evidenceDigest) external nonReentrant returns (uint256 claimId) {
-        Policy storage p = _policies[orderId];
+        StoredPolicy storage p = _policies[orderId];
         if (p.status == PolicyStatus.Claimed) revert AlreadyClaimed(orderId, _claimOfOrder[orderId]);
         if (p.status != PolicyStatus.Active) revert PolicyNotActive(orderId, p.status);
         if (msg.sender != p.holder) revert NotInsured(orderId, msg.sender, p.holder);
         if (p.dispensedAt == 0) revert NotDispensed(orderId);
-        address receiptOwner = receipts.ownerOf(orderId);
-        if (receiptOwner != p.holder) revert NotReceiptHolder(orderId, p.holder, receiptOwner);
+        // A holder who bought the order themselves must still hold its receipt. An order a payer placed for the
+        // holder (a cross-chain checkout) has its receipt here with the payer and the buyer's on their own chain.
+        if (Storefront(storefront).orderOf(orderId).buyer == p.holder) {
+            address receiptOwner = receipts.ownerOf(orderId);
+            if (receiptOwner != p.holder) revert NotReceiptHolder(orderId, p.holder, receiptOwner);
+        }
         if (block.number <= p.purchasedBlock) revert ClaimInPurchaseBlock(orderId, p.purchasedBlock);
         uint64 until = _claimableUntil(p);
         if (block.timestamp > until) revert ClaimWindowClosed(orderId, until);
@@ -453,7 +477,7 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
         if (claimId == 0 || c.status != ClaimStatus.Pending) revert UnknownDispute(disputeId);
         emit Ruling(arbitrator, disputeId, ruling);
         uint256 orderId = c.orderId;
-        Policy storage p = _policies[orderId];
+        StoredPolicy storage p = _policies[orderId];
         uint128 amount = c.amount;
 
         if (ruling != RULING_PAY) {
@@ -480,7 +504,7 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
             _ious.push(Iou({claimId: claimId, owed: owed}));
             iouOutstanding += owed;
         }
-        uint64 machineId = p.machineId;
+        uint64 machineId = Storefront(storefront).orderOf(orderId).machineId;
         uint32 incidents = ++_incidents[machineId];
         emit ClaimPaid(claimId, orderId, c.claimant, pay, owed);
         emit IncidentRecorded(machineId, orderId, claimId, incidents);
@@ -586,7 +610,7 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     /// @param riskBps Probability of a failed purchase, in basis points (0: the default).
     function setMachineRisk(uint64 machineId, uint16 riskBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (riskBps > BPS) revert InvalidRisk(riskBps);
-        _machineRisk[machineId] = riskBps;
+        _risk[machineId].riskBps = riskBps;
         emit MachineRiskSet(machineId, riskBps);
     }
 
@@ -600,7 +624,10 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
         external
         onlyRole(DEFAULT_ADMIN_ROLE)
     {
-        _riskFeeds[machineId] = RiskFeed({aggregator: aggregator, maxAge: maxAge, feedId: feedId});
+        RiskSource storage source = _risk[machineId];
+        source.aggregator = aggregator;
+        source.maxAge = maxAge;
+        source.feedId = feedId;
         emit RiskFeedSet(machineId, address(aggregator), feedId, maxAge);
     }
 
@@ -681,7 +708,7 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     /// @param machineId The machine.
     /// @return The score.
     function riskOf(uint64 machineId) public view returns (uint16) {
-        RiskFeed storage feed = _riskFeeds[machineId];
+        RiskSource storage feed = _risk[machineId];
         if (address(feed.aggregator) != address(0)) {
             (int256 value, uint64 updatedAt, OracleAggregator.FeedStatus status,) = feed.aggregator.latest(feed.feedId);
             if (
@@ -692,7 +719,7 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
                 return bps > BPS ? uint16(BPS) : uint16(bps);
             }
         }
-        uint16 set = _machineRisk[machineId];
+        uint16 set = feed.riskBps;
         return set != 0 ? set : params.defaultRiskBps;
     }
 
@@ -700,7 +727,16 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     /// @param orderId The order.
     /// @return The policy.
     function policyOf(uint256 orderId) external view returns (Policy memory) {
-        return _policies[orderId];
+        StoredPolicy storage p = _policies[orderId];
+        return Policy({
+            holder: p.holder,
+            status: p.status,
+            cover: p.cover,
+            premium: p.premium,
+            expiry: p.expiry,
+            dispensedAt: p.dispensedAt,
+            purchasedBlock: p.purchasedBlock
+        });
     }
 
     /// @notice Claim `claimId`.
@@ -791,9 +827,9 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
         return uint128(premium == 0 ? 1 : premium);
     }
 
-    function _claimableUntil(Policy storage p) private view returns (uint64) {
+    function _claimableUntil(StoredPolicy storage p) private view returns (uint64) {
         if (p.dispensedAt == 0) return 0;
-        uint64 until = p.dispensedAt + params.claimWindow;
+        uint64 until = uint64(p.dispensedAt) + params.claimWindow;
         return until < p.expiry ? until : p.expiry;
     }
 
@@ -802,7 +838,7 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     }
 
     /// @dev Call after {_releaseExpired}: a policy whose bucket was released is no longer in active cover.
-    function _removeCover(Policy storage p) private {
+    function _removeCover(StoredPolicy storage p) private {
         uint256 bucket = _bucketOf(p.expiry);
         if (bucket < _releasedBucket) return;
         activeCover -= p.cover;

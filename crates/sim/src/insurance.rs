@@ -214,7 +214,7 @@ pub async fn run(devnet: &Devnet, root: &Path, progress: &ProgressBar) -> Result
     let lean = Params {
         capacityBps: 30_000,
         minCapitalRatioBps: 2_500,
-        minCapital: 2 * USD,
+        minCapital: 2 * USD as u64,
         ..InsuranceConfig::default().params
     };
     let small = deploy_insurance(&admin, &world.suite, world.court.court, &InsuranceConfig { params: lean.clone() })

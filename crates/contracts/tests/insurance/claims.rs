@@ -188,7 +188,7 @@ async fn a_drained_pool_pauses_cover_keeps_paying_claims_and_recovers() {
 /// first, and in the end every claim is paid exactly its amount.
 #[tokio::test]
 async fn short_pools_pay_pro_rata_and_settle_ious_in_order() {
-    let lean = Params { minCapital: USD, minCapitalRatioBps: 0, ..params() };
+    let lean = Params { minCapital: USD as u64, minCapitalRatioBps: 0, ..params() };
     let capital = 4 * USD;
     let f = InsuranceFixture::with(lean, capital).await;
     let buyer = f.v.buyer.sender();

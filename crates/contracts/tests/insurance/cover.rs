@@ -146,7 +146,7 @@ async fn a_refunded_order_cancels_its_policy_and_returns_the_premium() {
         cancelled,
         vec![InsurancePool::PolicyCancelled {
             orderId: failed.order_id,
-            holder: buyer,
+            refundedTo: buyer,
             premiumRefunded: failed.premium
         }]
     );

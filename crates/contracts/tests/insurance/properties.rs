@@ -55,7 +55,7 @@ fn action() -> impl Strategy<Value = Action> {
 
 /// A leveraged pool with a low floor: 3× capacity, required capital 30 % of cover and at least 2 USD.
 fn lean() -> Params {
-    Params { capacityBps: 30_000, minCapitalRatioBps: 3_000, minCapital: 2 * USD, ..params() }
+    Params { capacityBps: 30_000, minCapitalRatioBps: 3_000, minCapital: 2 * USD as u64, ..params() }
 }
 
 struct World {
