@@ -21,7 +21,7 @@ use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolConstructor, SolValue};
 use automat_chain::{ChainClient, ChainClientExt, ChainError, Receipt};
 
-use crate::{ArtifactError, register_all_errors, vending::PaymentToken};
+use crate::{ArtifactError, deploy_code, register_all_errors, vending::PaymentToken};
 
 /// `sol!` bindings generated from the committed artifacts (ABI and bytecode). The court's binding is named
 /// `CourtContract` so the handle can be [`Court`].
@@ -182,21 +182,6 @@ pub struct CourtAddresses {
     pub court: Address,
     /// The payment token fees are paid in.
     pub fee_token: Address,
-}
-
-async fn deploy_code<C: ChainClient>(
-    client: &C,
-    name: &'static str,
-    bytecode: &Bytes,
-    args: Vec<u8>,
-) -> Result<Address> {
-    let mut init = bytecode.to_vec();
-    init.extend_from_slice(&args);
-    let deployment = client
-        .deploy(init.into())
-        .await
-        .map_err(|source| ArtifactError::Chain { contract: name.to_string(), source })?;
-    Ok(deployment.address)
 }
 
 /// Deploys NetworkToken, RandomnessBeacon and Court with `client` over the payment token `config.fee_token`.

@@ -156,6 +156,23 @@ pub async fn deploy_artifact<C: ChainClient>(
         .map_err(|source| ArtifactError::Chain { contract: artifact.contract_name.clone(), source })
 }
 
+/// Deploys `bytecode` followed by the ABI-encoded constructor `args` through `client`; `name` names the
+/// contract in the error.
+pub(crate) async fn deploy_code<C: ChainClient>(
+    client: &C,
+    name: &'static str,
+    bytecode: &alloy_primitives::Bytes,
+    args: Vec<u8>,
+) -> Result<alloy_primitives::Address> {
+    let mut init = bytecode.to_vec();
+    init.extend_from_slice(&args);
+    let deployment = client
+        .deploy(init.into())
+        .await
+        .map_err(|source| ArtifactError::Chain { contract: name.to_string(), source })?;
+    Ok(deployment.address)
+}
+
 /// Registers the custom errors of every embedded artifact with `client`'s revert decoder.
 pub fn register_all_errors<C: ChainClient>(client: &C) -> Result<()> {
     for artifact in artifacts::all()? {

@@ -258,13 +258,7 @@ pub(crate) async fn deploy_code<C: ChainClient>(
     bytecode: &Bytes,
     args: Vec<u8>,
 ) -> Result<Address> {
-    let mut init = bytecode.to_vec();
-    init.extend_from_slice(&args);
-    let deployment = client
-        .deploy(init.into())
-        .await
-        .map_err(|source| ArtifactError::Chain { contract: name.to_string(), source })?;
-    Ok(deployment.address)
+    Ok(crate::deploy_code(client, name, bytecode, args).await?)
 }
 
 /// Deploys PaymentToken, MachineRegistry, ReceiptNFT and Storefront with `client` (whose sender must be
