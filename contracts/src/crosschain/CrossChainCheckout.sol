@@ -12,22 +12,25 @@ import {CrossChainRouter} from "./CrossChainRouter.sol";
 import {TokenGateway} from "./TokenGateway.sol";
 import {Storefront} from "../vending/Storefront.sol";
 import {ReceiptNFT} from "../vending/ReceiptNFT.sol";
+import {InsurancePool} from "../insurance/InsurancePool.sol";
 
 /// @title CrossChainCheckout
 /// @notice A buyer on this chain buys from a machine on another, and the reverse. One contract per chain plays
 ///         both sides.
 ///
-///         Source side (buyer's chain A): {buy} takes `maxPrice` from the buyer through the {TokenGateway} (locked
-///         at home, burned elsewhere) and sends an order (the machine's signed quote, max price, a delivery
-///         deadline `deliverBy` and a vend window) to chain B. The purchase stays pending until B's outcome arrives:
-///         dispensed mints the buyer a receipt here and returns `maxPrice - price`; anything else returns
-///         `maxPrice`.
+///         Source side (buyer's chain A): {buy} takes `maxPrice + maxPremium` from the buyer through the
+///         {TokenGateway} (locked at home, burned elsewhere) and sends an order (the machine's signed quote, max
+///         price, max premium, a delivery deadline `deliverBy` and a vend window) to chain B. The purchase stays
+///         pending until B's outcome arrives: dispensed mints the buyer a receipt here and returns what was taken
+///         minus the price and the premium paid there; anything else returns all of it.
 ///
 ///         Destination side (machine's chain B): an order that arrives by `deliverBy` is credited with the price
-///         (unlocked or minted) and placed on the {Storefront} as an ordinary order; the machine's agent vends and
-///         attests as for any order, and the Storefront pays the operator here. An order arriving after `deliverBy`
-///         or that the Storefront refuses (quote used or expired, price out of band, sold out, rate limited) is
-///         rejected, nothing credited. {report}, which anyone may call and pay for, sends the outcome back once the
+///         and the max premium (unlocked or minted) and placed on the {Storefront} as an ordinary order, or, with a
+///         max premium, as an insured order whose cover the buyer's address holds (premium paid to the Storefront's
+///         pool, the unused part of the max premium debited back at once); the machine's agent vends and attests as
+///         for any order, and the Storefront pays the operator here. An order arriving after `deliverBy` or that
+///         the Storefront refuses (quote used or expired, price out of band, sold out, rate limited, cover refused)
+///         is rejected, nothing credited. {report}, which anyone may call and pay for, sends the outcome back once the
 ///         order is finished, or declares an order that never arrived expired once `deliverBy` has passed here.
 ///
 ///         Timeout safety (error path A1) follows IBC's rule: chain A never refunds on its own clock, because B may
@@ -48,6 +51,8 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
     /// @notice Gas that must be left when an order is placed on the Storefront. A deliverer that passes less
     ///         makes the delivery revert (to be retried) instead of making the order fail and be refunded.
     uint256 public constant PLACE_ORDER_GAS = 400_000;
+    /// @notice {PLACE_ORDER_GAS} for an insured order (the order, its policy and the premium).
+    uint256 public constant PLACE_INSURED_ORDER_GAS = 700_000;
 
     uint8 private constant KIND_ORDER = 1;
     uint8 private constant KIND_OUTCOME = 2;
@@ -60,6 +65,8 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
         uint128 maxPrice;
         uint64 deliverBy;
         uint64 vendWindow;
+        /// Highest premium for cover of the order on chain B (0: no cover).
+        uint128 maxPremium;
     }
 
     /// @notice An order as it travels from A to B.
@@ -71,6 +78,7 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
         uint128 maxPrice;
         uint64 deliverBy;
         uint64 vendWindow;
+        uint128 maxPremium;
     }
 
     /// @notice An outcome as it travels from B to A.
@@ -79,6 +87,7 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
         bytes32 orderHash;
         bool dispensed;
         uint128 price;
+        uint128 premium;
         uint256 remoteOrderId;
         bytes32 metadataDigest;
         RejectReason reason;
@@ -126,6 +135,7 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
         Fulfilment state;
         RejectReason reason;
         uint128 price;
+        uint128 premium;
         uint256 orderId;
     }
 
@@ -164,14 +174,18 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
         bytes32 orderHash,
         bytes order
     );
-    /// @notice The machine dispensed: receipt minted, `refund` (max price minus price) returned.
-    event PurchaseSettled(uint256 indexed purchaseId, address indexed buyer, uint128 price, uint128 refund, uint256 remoteOrderId);
+    /// @notice The machine dispensed: receipt minted, `refund` (the amount taken minus price and premium) returned.
+    event PurchaseSettled(
+        uint256 indexed purchaseId, address indexed buyer, uint128 price, uint128 premium, uint128 refund, uint256 remoteOrderId
+    );
     /// @notice The purchase was refunded in full.
     event PurchaseRefunded(uint256 indexed purchaseId, address indexed buyer, uint128 amount, RejectReason reason);
     /// @notice An outcome did not match a pending purchase and changed nothing.
     event OutcomeIgnored(uint256 indexed purchaseId, uint64 indexed srcChainId, bytes32 orderHash);
-    /// @notice An order from `srcChainId` became Storefront order `orderId`.
-    event OrderAccepted(bytes32 indexed key, uint64 indexed srcChainId, uint64 purchaseId, uint256 orderId, uint128 price);
+    /// @notice An order from `srcChainId` became Storefront order `orderId` (insured for `premium`, if not 0).
+    event OrderAccepted(
+        bytes32 indexed key, uint64 indexed srcChainId, uint64 purchaseId, uint256 orderId, uint128 price, uint128 premium
+    );
     /// @notice An order from `srcChainId` was rejected on arrival (`detail`: the Storefront's revert data, if any).
     event OrderRejected(bytes32 indexed key, uint64 indexed srcChainId, uint64 purchaseId, RejectReason reason, bytes detail);
     /// @notice A copy of an order that was already handled arrived and was ignored.
@@ -199,7 +213,8 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
     error AlreadyReported(bytes32 key);
     /// @notice An order that never arrived can be declared expired only after its deadline.
     error DeadlineNotPassed(uint64 deliverBy, uint256 now_);
-    /// @notice Too little gas was given to place the order (the delivery can be retried with more).
+    /// @notice Too little gas was given to place the order, or placing it ran out of gas (`needed`: at least; the
+    ///         delivery can be retried with more).
     error InsufficientGas(uint256 left, uint256 needed);
     /// @notice Too many expiries of never-seen orders toward that chain right now (try again later).
     error ExpiryRateLimited(uint64 srcChainId);
@@ -227,8 +242,10 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
     // ---------------------------------------------------------------- buyer side
 
     /// @notice Buys one unit from a machine on `req.dstChainId` at the price in its signed quote, paying at most
-    ///         `req.maxPrice` (approve the gateway for it). The order must reach chain B by `req.deliverBy`; the
-    ///         machine then has `req.vendWindow` seconds. Pay the router fee ({quoteBuy}) as value.
+    ///         `req.maxPrice`, and with `req.maxPremium` > 0 cover from chain B's insurance pool for at most that
+    ///         premium, held by the caller's address there (approve the gateway for `maxPrice + maxPremium`). The
+    ///         order must reach chain B by `req.deliverBy`; the machine then has `req.vendWindow` seconds. Pay the
+    ///         router fee ({quoteBuy}) as value.
     function buy(BuyRequest calldata req, uint8 transport) external payable nonReentrant returns (uint256 purchaseId) {
         if (req.dstChainId == block.chainid) revert SameChain();
         if (req.quote.price > req.maxPrice) revert PriceAboveMax(req.quote.price, req.maxPrice);
@@ -236,6 +253,7 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
         if (req.deliverBy <= block.timestamp || req.deliverBy > latest) {
             revert InvalidDeliveryDeadline(req.deliverBy, latest);
         }
+        uint128 amount = req.maxPrice + req.maxPremium;
         purchaseId = ++purchaseCount;
         bytes memory order = _encodeOrder(req, uint64(purchaseId), msg.sender);
         bytes32 orderHash = keccak256(order);
@@ -244,12 +262,12 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
         p.dstChainId = req.dstChainId;
         p.deliverBy = req.deliverBy;
         p.status = PurchaseStatus.Pending;
-        p.amount = req.maxPrice;
+        p.amount = amount;
         p.orderHash = orderHash;
-        gateway.debit(msg.sender, req.maxPrice, req.dstChainId);
+        gateway.debit(msg.sender, amount, req.dstChainId);
         uint64 nonce = router.send{value: msg.value}(req.dstChainId, transport, abi.encode(KIND_ORDER, order), msg.sender);
         p.routerNonce = nonce;
-        emit PurchaseOpened(purchaseId, msg.sender, req.dstChainId, req.maxPrice, req.deliverBy, nonce, orderHash, order);
+        emit PurchaseOpened(purchaseId, msg.sender, req.dstChainId, amount, req.deliverBy, nonce, orderHash, order);
     }
 
     /// @notice The router fee for {buy} with these arguments.
@@ -278,6 +296,7 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
             orderHash: orderHash,
             dispensed: false,
             price: 0,
+            premium: 0,
             remoteOrderId: inc.orderId,
             metadataDigest: bytes32(0),
             reason: inc.reason
@@ -294,6 +313,7 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
             if (o.status == Storefront.Status.Dispensed) {
                 out.dispensed = true;
                 out.price = inc.price;
+                out.premium = inc.premium;
                 out.metadataDigest = storefront.receipts().metadataDigest(inc.orderId);
             } else {
                 out.reason = RejectReason.VendFailedOrExpired;
@@ -301,10 +321,12 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
             }
         }
         inc.state = Fulfilment.Reported;
-        if (!out.dispensed && inc.price > 0) {
-            // The Storefront refunded this contract: the price goes back to the buyer's chain.
-            _approveGateway(inc.price);
-            gateway.debit(address(this), inc.price, srcChainId);
+        uint256 refunded = uint256(inc.price) + inc.premium;
+        if (!out.dispensed && refunded > 0) {
+            // The Storefront refunded this contract the price and its pool the premium: both go back to the
+            // buyer's chain.
+            _approveGateway(refunded);
+            gateway.debit(address(this), refunded, srcChainId);
         }
         routerNonce = router.send{value: msg.value}(srcChainId, transport, abi.encode(KIND_OUTCOME, abi.encode(out)), msg.sender);
         emit OutcomeReported(key, srcChainId, m.purchaseId, out.dispensed, out.reason, routerNonce);
@@ -372,25 +394,70 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
         if (m.quote.price > m.maxPrice) {
             return _reject(inc, key, srcChainId, m.purchaseId, RejectReason.PriceAboveMax, "");
         }
-        if (gasleft() < PLACE_ORDER_GAS) revert InsufficientGas(gasleft(), PLACE_ORDER_GAS);
+        uint256 needed = m.maxPremium == 0 ? PLACE_ORDER_GAS : PLACE_INSURED_ORDER_GAS;
+        if (gasleft() < needed) revert InsufficientGas(gasleft(), needed);
         // Effects first: the state is final before any external call.
         inc.state = Fulfilment.Accepted;
         inc.price = m.quote.price;
-        gateway.credit(address(this), m.quote.price, srcChainId);
+        uint256 credited = uint256(m.quote.price) + m.maxPremium;
+        gateway.credit(address(this), credited, srcChainId);
         token.forceApprove(address(storefront), m.quote.price);
-        try storefront.placeOrder(m.quote, m.quoteSignature, m.maxPrice, uint64(block.timestamp) + m.vendWindow) returns (
-            uint256 orderId
-        ) {
-            inc.orderId = orderId;
-            incomingKeyOf[orderId] = key;
-            emit OrderAccepted(key, srcChainId, m.purchaseId, orderId, m.quote.price);
-        } catch (bytes memory detail) {
+        (bool placed, uint256 orderId, uint128 premium, bytes memory detail) = _place(m);
+        if (!placed) {
             token.forceApprove(address(storefront), 0);
-            _approveGateway(m.quote.price);
-            gateway.debit(address(this), m.quote.price, srcChainId);
+            _approveGateway(credited);
+            gateway.debit(address(this), credited, srcChainId);
             inc.price = 0;
-            _reject(inc, key, srcChainId, m.purchaseId, RejectReason.StorefrontRefused, detail);
+            return _reject(inc, key, srcChainId, m.purchaseId, RejectReason.StorefrontRefused, detail);
         }
+        inc.premium = premium;
+        inc.orderId = orderId;
+        incomingKeyOf[orderId] = key;
+        emit OrderAccepted(key, srcChainId, m.purchaseId, orderId, m.quote.price, premium);
+        // The unused part of the max premium goes straight back (burned or locked again), so only what was paid
+        // stays credited here.
+        uint128 unused = m.maxPremium - premium;
+        if (unused > 0) {
+            _approveGateway(unused);
+            gateway.debit(address(this), unused, srcChainId);
+        }
+    }
+
+    /// @dev Places `m` on the Storefront, insured for the buyer's address when it carries a max premium (the pool
+    ///      pulls the premium from this contract). Never reverts: a refusal returns the Storefront's revert data.
+    function _place(OrderMessage memory m)
+        private
+        returns (bool placed, uint256 orderId, uint128 premium, bytes memory detail)
+    {
+        uint64 deadline = uint64(block.timestamp) + m.vendWindow;
+        uint256 gasBefore = gasleft();
+        if (m.maxPremium == 0) {
+            try storefront.placeOrder(m.quote, m.quoteSignature, m.maxPrice, deadline) returns (uint256 id) {
+                return (true, id, 0, "");
+            } catch (bytes memory reason) {
+                _revertIfOutOfGas(gasBefore);
+                return (false, 0, 0, reason);
+            }
+        }
+        InsurancePool pool = storefront.insurance();
+        // No pool: the Storefront refuses the order below (an approval of the zero address would revert here).
+        if (address(pool) != address(0)) token.forceApprove(address(pool), m.maxPremium);
+        try storefront.placeInsuredOrderFor(m.buyer, m.quote, m.quoteSignature, m.maxPrice, deadline, m.maxPremium)
+        returns (uint256 id, uint128 paid) {
+            placed = true;
+            (orderId, premium) = (id, paid);
+        } catch (bytes memory reason) {
+            _revertIfOutOfGas(gasBefore);
+            detail = reason;
+        }
+        if (address(pool) != address(0)) token.forceApprove(address(pool), 0);
+    }
+
+    /// @dev A Storefront call that failed leaving less than 1/32 of the gas there was before it ran out of gas (it
+    ///      was given at most 63/64 of it; a refusal leaves far more): the delivery reverts, to be retried with more
+    ///      gas, instead of rejecting the order for a deliverer's stinginess (e.g. a pool with many IOUs to pay).
+    function _revertIfOutOfGas(uint256 gasBefore) private view {
+        if (gasleft() < gasBefore / 32) revert InsufficientGas(gasleft(), gasBefore);
     }
 
     function _reject(
@@ -414,10 +481,10 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
         }
         address buyer = p.buyer;
         uint128 amount = p.amount;
-        if (out.dispensed && out.price <= amount) {
+        if (out.dispensed && uint256(out.price) + out.premium <= amount) {
             p.status = PurchaseStatus.Settled;
-            uint128 refund = amount - out.price;
-            emit PurchaseSettled(out.purchaseId, buyer, out.price, refund, out.remoteOrderId);
+            uint128 refund = amount - out.price - out.premium;
+            emit PurchaseSettled(out.purchaseId, buyer, out.price, out.premium, refund, out.remoteOrderId);
             receipts.mint(buyer, out.purchaseId, out.metadataDigest);
             if (refund > 0) gateway.credit(buyer, refund, srcChainId);
         } else {
@@ -441,7 +508,8 @@ contract CrossChainCheckout is Ownable2Step, ReentrancyGuard, IRouterApp {
                 quoteSignature: req.quoteSignature,
                 maxPrice: req.maxPrice,
                 deliverBy: req.deliverBy,
-                vendWindow: req.vendWindow
+                vendWindow: req.vendWindow,
+                maxPremium: req.maxPremium
             })
         );
     }

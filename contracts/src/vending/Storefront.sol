@@ -49,6 +49,8 @@ import {InsurancePool} from "../insurance/InsurancePool.sol";
 ///
 ///         Insurance: with an {InsurancePool} set, {placeInsuredOrder} buys cover for the order in the same
 ///         transaction (the premium goes from the buyer to the pool); the pool hears how the order ended.
+///         {placeInsuredOrderFor} names another holder of the cover (the buyer on another chain of a cross-chain
+///         order, whose checkout is the order's buyer here).
 ///
 ///         Invariant: the contract's token balance equals `escrowBalance + totalPrepaid`.
 contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
@@ -337,6 +339,8 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
     error ZeroBuyer();
     /// @notice No insurance pool is set.
     error InsuranceUnavailable();
+    /// @notice A policy needs a holder.
+    error ZeroHolder();
 
     /// @param token_ The payment token.
     /// @param registry_ The machine registry (must grant this contract STOREFRONT_ROLE).
@@ -437,11 +441,30 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         uint64 deadline,
         uint128 maxPremium
     ) external nonReentrant returns (uint256 orderId, uint128 premium) {
-        InsurancePool pool = insurance;
-        if (address(pool) == address(0)) revert InsuranceUnavailable();
-        orderId = _placeOrder(msg.sender, quote, quoteSignature, maxPrice, deadline, "");
-        _insurerOf[orderId] = pool;
-        premium = pool.openPolicy(orderId, msg.sender, msg.sender, quote.machineId, quote.price, deadline, maxPremium);
+        return _placeInsuredOrder(msg.sender, quote, quoteSignature, maxPrice, deadline, maxPremium);
+    }
+
+    /// @notice {placeInsuredOrder} with the cover held by `holder` (who may claim on it), e.g. the buyer on another
+    ///         chain of a cross-chain order. The caller is the order's buyer (it gets the receipt and any refund of
+    ///         price and premium) and pays: approve this contract for the price and the pool for the premium.
+    /// @param holder The policy's holder.
+    /// @param quote The machine's quote.
+    /// @param quoteSignature The machine key's EIP-712 signature of `quote`.
+    /// @param maxPrice Highest price the caller accepts.
+    /// @param deadline Time by which the machine must attest.
+    /// @param maxPremium Highest premium the caller accepts.
+    /// @return orderId The new order's id.
+    /// @return premium The premium paid.
+    function placeInsuredOrderFor(
+        address holder,
+        Quote calldata quote,
+        bytes calldata quoteSignature,
+        uint128 maxPrice,
+        uint64 deadline,
+        uint128 maxPremium
+    ) external nonReentrant returns (uint256 orderId, uint128 premium) {
+        if (holder == address(0)) revert ZeroHolder();
+        return _placeInsuredOrder(holder, quote, quoteSignature, maxPrice, deadline, maxPremium);
     }
 
     /// @notice Settles an open order with the machine's signed attestation. Anyone may submit it.
@@ -736,6 +759,22 @@ contract Storefront is Ownable2Step, EIP712, ReentrancyGuard {
         escrowBalance += quote.price;
         emit OrderPlaced(orderId, quote.machineId, buyer, quote.slot, quote.price, deadline, quote.nonce);
         token.safeTransferFrom(msg.sender, address(this), quote.price);
+    }
+
+    /// @dev An order of the caller's with a policy held by `holder`, the premium paid by the caller.
+    function _placeInsuredOrder(
+        address holder,
+        Quote calldata quote,
+        bytes calldata quoteSignature,
+        uint128 maxPrice,
+        uint64 deadline,
+        uint128 maxPremium
+    ) private returns (uint256 orderId, uint128 premium) {
+        InsurancePool pool = insurance;
+        if (address(pool) == address(0)) revert InsuranceUnavailable();
+        orderId = _placeOrder(msg.sender, quote, quoteSignature, maxPrice, deadline, "");
+        _insurerOf[orderId] = pool;
+        premium = pool.openPolicy(orderId, msg.sender, holder, quote.machineId, quote.price, deadline, maxPremium);
     }
 
     /// @dev Checks a quote against the buyer's terms, the rate limit, the machine's key, the slot's band and the

@@ -76,6 +76,7 @@ mod bindings {
             uint128 maxPrice;
             uint64 deliverBy;
             uint64 vendWindow;
+            uint128 maxPremium;
         }
     }
 
@@ -496,14 +497,14 @@ impl<C: ChainClient> CrossChain<C> {
             .await?)
     }
 
-    /// Buys through `transport`: approves the gateway for `max_price` when `approve`, pays the quoted fee.
+    /// Buys through `transport`: approves the gateway for what the purchase takes (`maxPrice + maxPremium`)
+    /// when `approve`, pays the quoted fee. With `maxPremium` > 0 the order is insured on the machine's chain
+    /// (see [`CrossChain::buy_insured`]).
     pub async fn buy(&self, request: &BuyRequest, transport: Transport, approve: bool) -> Result<OpenedPurchase> {
         if approve {
+            let amount = U256::from(request.maxPrice) + U256::from(request.maxPremium);
             self.client
-                .send_sol(
-                    self.app.token,
-                    &PaymentToken::approveCall { spender: self.app.gateway, value: U256::from(request.maxPrice) },
-                )
+                .send_sol(self.app.token, &PaymentToken::approveCall { spender: self.app.gateway, value: amount })
                 .await?;
         }
         let fee = self.quote_buy(request, transport).await?;
@@ -534,6 +535,23 @@ impl<C: ChainClient> CrossChain<C> {
             envelope,
             receipt,
         })
+    }
+
+    /// Buys `request` with cover: on the machine's chain the order is insured by its Storefront's pool for at
+    /// most `max_premium` (quote it there with [`crate::insurance::Insurance::quote_premium`], leaving room for
+    /// the order's Storefront deadline, set on arrival), the policy held by this client's address (the same key
+    /// files claims there). This chain takes `maxPrice + max_premium` and returns what the price and the premium
+    /// paid did not use; refused cover rejects the order and returns everything. Approves the gateway when
+    /// `approve`.
+    pub async fn buy_insured(
+        &self,
+        request: &BuyRequest,
+        max_premium: u128,
+        transport: Transport,
+        approve: bool,
+    ) -> Result<OpenedPurchase> {
+        let request = BuyRequest { maxPremium: max_premium, ..request.clone() };
+        self.buy(&request, transport, approve).await
     }
 
     /// Reports the outcome of `order` from `src_chain_id` back through `transport`, paying the quoted fee.
@@ -708,7 +726,7 @@ impl<C: ChainClient> CrossChain<C> {
     }
 }
 
-/// A checkout `BuyRequest` from a vending quote.
+/// A checkout `BuyRequest` from a vending quote, without cover (`maxPremium` 0; see [`CrossChain::buy_insured`]).
 pub fn buy_request(
     dst_chain_id: u64,
     quote: &Quote,
@@ -730,5 +748,6 @@ pub fn buy_request(
         maxPrice: max_price,
         deliverBy: deliver_by,
         vendWindow: vend_window,
+        maxPremium: 0,
     }
 }

@@ -3,7 +3,8 @@
 //! - [`keeper`]: the checkout keeper, the app-level role that reports outcomes back to the buyer's chain,
 //!   declares orders that never arrived expired, and retries a stalled message through the other transport.
 //! - [`network`]: one call that deploys, on a set of chains, the vending suite, LayerZero v2 and Hyperlane
-//!   (from their published artifacts) and the cross-chain app, and wires every pair; and [`network::Relayers`],
+//!   (from their published artifacts) and the cross-chain app (optionally a court and an insurance pool, so
+//!   purchases from other chains can buy cover), and wires every pair; and [`network::Relayers`],
 //!   every off-chain role (LayerZero DVNs and executor, Hyperlane validators and relayer, the keeper) over it.
 #![forbid(unsafe_code)]
 
@@ -26,6 +27,9 @@ pub enum CrossChainError {
     /// A contract call failed.
     #[error(transparent)]
     Contract(#[from] automat_contracts::vending::VendingError),
+    /// The court could not be deployed.
+    #[error(transparent)]
+    Court(#[from] automat_contracts::court::CourtError),
     /// A protocol deployment or off-chain role failed.
     #[error(transparent)]
     Bridge(#[from] automat_bridge::BridgeError),

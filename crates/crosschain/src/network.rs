@@ -13,7 +13,9 @@ use automat_bridge::{
 };
 use automat_chain::{ChainClient, DEFAULT_MNEMONIC, signer_from_mnemonic};
 use automat_contracts::{
+    court::{CourtAddresses, CourtConfig, deploy_court},
     crosschain::{self, AppAddresses, AppConfig, CrossChain},
+    insurance::{InsuranceConfig, deploy_insurance},
     vending::{self, SuiteAddresses, SuiteConfig},
 };
 use serde::{Deserialize, Serialize};
@@ -45,12 +47,32 @@ pub struct NetworkConfig {
     pub validator_threshold: u8,
     /// Index (in the clients given) of the payment token's home chain.
     pub home: usize,
+    /// Cover for orders on every chain (a court and an insurance pool next to each Storefront); `None`: none.
+    pub cover: Option<CoverConfig>,
+}
+
+/// Cover on every chain of a network: a court (whose fees are paid in the payment token) and an insurance pool
+/// set on the Storefront, deployed without capital (new cover stays paused until underwriters deposit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverConfig {
+    /// The pools' parameters.
+    pub pool: InsuranceConfig,
+    /// The court's fee per juror vote, in payment-token base units.
+    pub fee_per_juror: u128,
+}
+
+impl Default for CoverConfig {
+    /// The default pool ([`InsuranceConfig::default`]) and 0.1 token per juror vote (a claim on a snack must
+    /// not cost more than the snack).
+    fn default() -> Self {
+        Self { pool: InsuranceConfig::default(), fee_per_juror: 100_000 }
+    }
 }
 
 impl Default for NetworkConfig {
     /// Three DVN operators (each 2-of-3 signers), two required plus one of one optional: a 3-of-3 set
     /// (X=2 required, 1 of the optional Y=1, N=3), one confirmation; three Hyperlane validators, two needed;
-    /// the first chain is home.
+    /// the first chain is home; no cover.
     fn default() -> Self {
         Self {
             mnemonic: DEFAULT_MNEMONIC.to_string(),
@@ -64,6 +86,7 @@ impl Default for NetworkConfig {
             validators: 3,
             validator_threshold: 2,
             home: 0,
+            cover: None,
         }
     }
 }
@@ -105,6 +128,18 @@ pub struct ChainDeployment {
     pub hl: HlChain,
     /// The cross-chain app.
     pub app: AppAddresses,
+    /// The court and insurance pool, when the network was deployed with cover.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<ChainCover>,
+}
+
+/// The cover deployed on one chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainCover {
+    /// The court deciding claims (with its network token and beacon).
+    pub court: CourtAddresses,
+    /// The insurance pool set on the chain's Storefront.
+    pub pool: Address,
 }
 
 /// A deployed network.
@@ -154,6 +189,10 @@ pub async fn deploy<C: ChainClient + Clone>(admins: &[C], relayer: Address, conf
     for (index, client) in admins.iter().enumerate() {
         let admin = client.sender();
         let suite = vending::deploy_suite(client, &SuiteConfig::new(admin)).await?;
+        let cover = match &config.cover {
+            Some(cover) => Some(deploy_cover(client, &suite, cover).await?),
+            None => None,
+        };
         let eid =
             layerzero::local_eid(u32::try_from(index).map_err(|_| CrossChainError::Decode("chain index".into()))?);
         let lz =
@@ -165,16 +204,16 @@ pub async fn deploy<C: ChainClient + Clone>(admins: &[C], relayer: Address, conf
         )
         .await?;
         gas += lz.deploy_gas + hl.deploy_gas;
-        partial.push((suite, lz, hl));
+        partial.push((suite, cover, lz, hl));
     }
     let pathways = config.pathways();
-    let pairs: Vec<(C, LzChain)> = admins.iter().cloned().zip(partial.iter().map(|(_, lz, _)| lz.clone())).collect();
+    let pairs: Vec<(C, LzChain)> = admins.iter().cloned().zip(partial.iter().map(|(_, _, lz, _)| lz.clone())).collect();
     gas += layerzero::wire(&pairs, &pathways).await?.gas_used;
     let mut chains = Vec::new();
-    for (index, (client, (suite, lz, hl))) in admins.iter().zip(partial).enumerate() {
+    for (index, (client, (suite, cover, lz, hl))) in admins.iter().zip(partial).enumerate() {
         let app_config = AppConfig::new(client.sender(), suite, index == config.home, lz.endpoint, hl.mailbox, hl.ism);
         let app = crosschain::deploy_app(client, &app_config).await?;
-        chains.push(ChainDeployment { chain_id: client.chain_id(), suite, lz, hl, app });
+        chains.push(ChainDeployment { chain_id: client.chain_id(), suite, lz, hl, app, cover });
     }
     for (client, local) in admins.iter().zip(&chains) {
         for remote in chains.iter().filter(|r| r.chain_id != local.chain_id) {
@@ -182,6 +221,16 @@ pub async fn deploy<C: ChainClient + Clone>(admins: &[C], relayer: Address, conf
         }
     }
     Ok(Network { chains, pathways, deploy_gas: gas })
+}
+
+/// Deploys a court over `suite`'s payment token and an insurance pool deciding claims through it, set on the
+/// Storefront; `client` administers both.
+async fn deploy_cover<C: ChainClient>(client: &C, suite: &SuiteAddresses, config: &CoverConfig) -> Result<ChainCover> {
+    let mut court_config = CourtConfig::new(client.sender(), suite.token);
+    court_config.params.feePerJuror = alloy_primitives::U256::from(config.fee_per_juror);
+    let court = deploy_court(client, &court_config).await?;
+    let pool = deploy_insurance(client, suite, court.court, &config.pool).await?;
+    Ok(ChainCover { court, pool })
 }
 
 /// Which transports' off-chain roles are running (an outage stops one).

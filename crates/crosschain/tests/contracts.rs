@@ -77,6 +77,7 @@ sol! {
         bytes32 orderHash;
         bool dispensed;
         uint128 price;
+        uint128 premium;
         uint256 remoteOrderId;
         bytes32 metadataDigest;
         uint8 reason;
@@ -1111,6 +1112,7 @@ async fn checkout_buy_validates_the_request_and_opens_the_purchase() -> TestResu
         maxPrice: max,
         deliverBy: t + 3_600,
         vendWindow: 600,
+        maxPremium: 0,
     };
     let order: Bytes = expected_order.abi_encode().into();
     let order_hash = keccak256(&order);
@@ -1242,6 +1244,7 @@ async fn checkout_report_waits_for_the_order_to_finish_and_reports_once() -> Tes
             purchaseId: 1,
             orderId: order_id,
             price: 2 * AUSD,
+            premium: 0,
         })]
     );
     assert_eq!(
@@ -1259,6 +1262,7 @@ async fn checkout_report_waits_for_the_order_to_finish_and_reports_once() -> Tes
             state: fulfilment::ACCEPTED,
             reason: reason::NONE,
             price: 2 * AUSD,
+            premium: 0,
             orderId: order_id
         }
     );
@@ -1299,6 +1303,7 @@ async fn checkout_report_waits_for_the_order_to_finish_and_reports_once() -> Tes
             orderHash: opened.order_hash,
             dispensed: true,
             price: 2 * AUSD,
+            premium: 0,
             remoteOrderId: order_id,
             metadataDigest: digest,
             reason: reason::NONE,
@@ -1320,6 +1325,7 @@ async fn checkout_report_waits_for_the_order_to_finish_and_reports_once() -> Tes
             purchaseId: U256::from(1),
             buyer,
             price: 2 * AUSD,
+            premium: 0,
             refund: AUSD,
             remoteOrderId: order_id,
         })]
@@ -1398,6 +1404,7 @@ async fn checkout_report_of_an_expired_order_returns_the_price_and_refunds_in_fu
             state: fulfilment::REPORTED,
             reason: reason::VEND_FAILED_OR_EXPIRED,
             price: 2 * AUSD,
+            premium: 0,
             orderId: order_id,
         }
     );
@@ -1409,6 +1416,7 @@ async fn checkout_report_of_an_expired_order_returns_the_price_and_refunds_in_fu
             orderHash: opened.order_hash,
             dispensed: false,
             price: 0,
+            premium: 0,
             remoteOrderId: order_id,
             metadataDigest: B256::ZERO,
             reason: reason::VEND_FAILED_OR_EXPIRED,
@@ -1495,6 +1503,7 @@ async fn checkout_order_refused_by_the_storefront_is_rejected_and_refunded_in_fu
             state: fulfilment::REJECTED,
             reason: reason::STOREFRONT_REFUSED,
             price: 0,
+            premium: 0,
             orderId: U256::ZERO,
         }
     );
@@ -1594,6 +1603,7 @@ async fn checkout_rejects_late_and_overpriced_orders_and_unknown_kinds_on_arriva
         maxPrice: 2 * AUSD,
         deliverBy: deliver_by,
         vendWindow: 600,
+        maxPremium: 0,
     }
     .abi_encode();
     let forged_key = incoming_key(a, keccak256(&forged));
@@ -1653,6 +1663,7 @@ async fn checkout_ignores_outcomes_that_do_not_match_a_pending_purchase() -> Tes
         orderHash: opened.order_hash,
         dispensed: true,
         price: AUSD,
+        premium: 0,
         remoteOrderId: U256::from(1),
         metadataDigest: keccak256("receipt"),
         reason: reason::NONE,
@@ -2007,6 +2018,7 @@ async fn expiries_of_unseen_orders_are_rate_limited_apart_from_other_traffic() -
             maxPrice: AUSD,
             deliverBy: now - 1,
             vendWindow: 600,
+            maxPremium: 0,
         }
         .abi_encode()
         .into()

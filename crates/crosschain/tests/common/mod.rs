@@ -36,13 +36,17 @@ pub struct Fixture {
 }
 
 pub async fn setup(keeper: KeeperConfig) -> Result<Fixture, Box<dyn std::error::Error>> {
+    setup_with(keeper, NetworkConfig::default()).await
+}
+
+/// [`setup`] with the network deployed from `config` (e.g. with cover on every chain).
+pub async fn setup_with(keeper: KeeperConfig, config: NetworkConfig) -> Result<Fixture, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let devnet = Devnet::start(DevnetConfig::with_chains(2))?;
     let ids = devnet.chain_ids();
     let (a, b) = (ids[0], ids[1]);
     let admins = ids.iter().map(|id| devnet.dev_client(*id, 0)).collect::<Result<Vec<_>, _>>()?;
     let relayer_clients = ids.iter().map(|id| devnet.dev_client(*id, RELAYER)).collect::<Result<Vec<_>, _>>()?;
-    let config = NetworkConfig::default();
     let network = network::deploy(&admins, devnet.signers()[RELAYER].address(), &config).await?;
 
     // The machine on chain B.
