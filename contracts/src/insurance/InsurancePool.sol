@@ -28,9 +28,11 @@ import {Storefront} from "../vending/Storefront.sol";
 ///         governance-set score), the cover amount, the cover's duration and the pool's utilisation after the sale
 ///         ({quotePremium}). Active cover may not exceed capital × `capacityBps` / 10 000. A policy lasts until the
 ///         order's deadline plus the claim window; the claim window opens when the order is dispensed (the receipt
-///         then records the cover, ERC-4906). A refunded order cancels its policy and refunds the premium to the
-///         order's buyer. An order may be placed by a payer for a holder (a cross-chain checkout buying for the
-///         buyer on another chain): the holder claims, the payer is refunded.
+///         then records the cover, ERC-4906) and the premium is earned. Until then it is unearned: a refunded order
+///         cancels its policy and gets the premium back, to the order's buyer, and the pool never spends unearned
+///         premiums, so that refund can never fail (and never hold up the Storefront's refund of the price). An
+///         order may be placed by a payer for a holder (a cross-chain checkout buying for the buyer on another
+///         chain): the holder claims, the payer is refunded.
 ///
 ///         Claims: the insured buyer, still holding the receipt when it bought for itself, files a claim with
 ///         evidence (the sha2-256 of the evidence file, i.e. its CID) and pays the court's fee; never in the block
@@ -45,12 +47,13 @@ import {Storefront} from "../vending/Storefront.sol";
 ///         backstop, paying IOUs first; or a backstop's ordinary deposit) restores it: cover resumes by itself once
 ///         capital is back above the requirement.
 ///
-///         Graduated payouts: an approved claim is paid `amount × min(1, balance / pending claims)`, so claims
-///         pending together are paid the same fraction; the remainder becomes an IOU, queued first in, first out and
-///         paid before anything else from new premiums and injected liquidity. No claim is paid twice or skipped.
+///         Graduated payouts: an approved claim is paid `amount × min(1, (balance − unearned premiums) / pending
+///         claims)`, so claims pending together are paid the same fraction; the remainder becomes an IOU, queued
+///         first in, first out and paid before anything else from premiums as they are earned and from injected
+///         liquidity. No claim is paid twice or skipped.
 ///
-///         Accounting: `totalAssets = balance − pending claims − IOUs` (never below zero); `insolvent` is set
-///         whenever the balance does not cover pending claims plus IOUs.
+///         Accounting: `totalAssets = balance − pending claims − IOUs − unearned premiums` (never below zero);
+///         `insolvent` is set whenever the balance does not cover those three.
 contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     using SafeERC20 for IERC20;
 
@@ -177,6 +180,9 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     uint256 public pendingClaims;
     /// @notice Sum of unpaid IOUs.
     uint256 public iouOutstanding;
+    /// @notice Premiums of policies whose order is not dispensed yet: owed back if it is refunded, so never
+    ///         capital and never spent (the balance always covers them).
+    uint256 public unearnedPremiums;
     /// @notice Whether new cover is paused (drained pool).
     bool public coverPaused;
     /// @notice Whether the balance fails to cover pending claims plus IOUs.
@@ -194,6 +200,8 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     mapping(uint256 disputeId => uint256 claimId) private _claimOfDispute;
     mapping(uint256 bucket => uint256 cover) private _expiringCover;
     uint256 private _releasedBucket;
+    /// @dev The latest bucket any policy expires in: buckets after it are empty, so no walk goes past it.
+    uint256 private _lastBucket;
     Iou[] private _ious;
     uint256 private _iouHead;
     mapping(address owner => WithdrawalRequest) private _withdrawals;
@@ -374,11 +382,13 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
             status: PolicyStatus.Active
         });
         activeCover += cover;
-        _expiringCover[_bucketOf(expiry)] += cover;
+        uint256 bucket = _bucketOf(expiry);
+        _expiringCover[bucket] += cover;
+        if (bucket > _lastBucket) _lastBucket = bucket;
         emit PolicyOpened(orderId, holder, machineId, cover, premium, expiry, risk);
 
+        unearnedPremiums += premium;
         IERC20(asset()).safeTransferFrom(payer, address(this), premium);
-        if (iouOutstanding != 0) _payIous(premium, MAX_IOUS_PER_PREMIUM);
         _sync();
     }
 
@@ -390,17 +400,21 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
         if (msg.sender != storefront) revert NotStorefront(msg.sender);
         StoredPolicy storage p = _policies[orderId];
         if (p.status != PolicyStatus.Active) revert PolicyNotActive(orderId, p.status);
+        uint128 premium = p.premium;
+        unearnedPremiums -= premium;
         if (dispensed) {
             p.dispensedAt = uint40(block.timestamp);
             uint64 until = _claimableUntil(p);
             emit PolicyActivated(orderId, until);
             receipts.setCoverage(orderId, p.cover, until, ReceiptNFT.CoverageStatus.Active);
+            // The premium is earned: it pays the oldest IOUs first, the rest is capital.
+            if (iouOutstanding != 0) _payIous(premium, MAX_IOUS_PER_PREMIUM);
+            _sync();
             return;
         }
         _releaseExpired();
         p.status = PolicyStatus.Cancelled;
         _removeCover(p);
-        uint128 premium = p.premium;
         // The premium goes back with the price, to whoever the Storefront refunds (for a cross-chain order: the
         // checkout, which returns both to the buyer's chain).
         address refundTo = Storefront(storefront).orderOf(orderId).buyer;
@@ -489,11 +503,12 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
             return;
         }
 
-        uint256 balance = IERC20(asset()).balanceOf(address(this));
+        // Unearned premiums are not the pool's to pay out (the balance always covers them).
+        uint256 available = IERC20(asset()).balanceOf(address(this)) - unearnedPremiums;
         uint128 pay = amount;
-        if (balance < pendingClaims) {
+        if (available < pendingClaims) {
             // Every claim pending now gets the same fraction: what is there over what is claimed.
-            pay = uint128(Math.mulDiv(amount, balance, pendingClaims));
+            pay = uint128(Math.mulDiv(amount, available, pendingClaims));
             proRataPayouts += 1;
         }
         uint128 owed = amount - pay;
@@ -531,7 +546,8 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     /// @param maxCount Most IOUs to touch.
     function payIous(uint256 maxCount) external nonReentrant {
         uint256 balance = IERC20(asset()).balanceOf(address(this));
-        if (balance > pendingClaims) _payIous(balance - pendingClaims, maxCount);
+        uint256 reserved = pendingClaims + unearnedPremiums;
+        if (balance > reserved) _payIous(balance - reserved, maxCount);
         _sync();
     }
 
@@ -637,22 +653,23 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     /// @return The capital.
     function totalAssets() public view override returns (uint256) {
         uint256 balance = IERC20(asset()).balanceOf(address(this));
-        uint256 liabilities = pendingClaims + iouOutstanding;
+        uint256 liabilities = pendingClaims + iouOutstanding + unearnedPremiums;
         return balance > liabilities ? balance - liabilities : 0;
     }
 
     /// @notice Capital below which new cover pauses.
     /// @return The requirement.
     function requiredCapital() public view returns (uint256) {
-        uint256 byRatio = Math.mulDiv(activeCover, params.minCapitalRatioBps, BPS, Math.Rounding.Ceil);
+        uint256 byRatio = Math.mulDiv(activeCoverNow(), params.minCapitalRatioBps, BPS, Math.Rounding.Ceil);
         return byRatio > params.minCapital ? byRatio : params.minCapital;
     }
 
     /// @notice Capital that backs active cover and cannot be withdrawn.
     /// @return The locked capital.
     function lockedCapital() public view returns (uint256) {
-        if (activeCover == 0) return 0;
-        uint256 backing = Math.mulDiv(activeCover, BPS, params.capacityBps, Math.Rounding.Ceil);
+        uint256 active = activeCoverNow();
+        if (active == 0) return 0;
+        uint256 backing = Math.mulDiv(active, BPS, params.capacityBps, Math.Rounding.Ceil);
         uint256 required = requiredCapital();
         return backing > required ? backing : required;
     }
@@ -661,7 +678,20 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
     /// @return The free capacity.
     function freeCapacity() public view returns (uint256) {
         uint256 capacity = Math.mulDiv(totalAssets(), params.capacityBps, BPS);
-        return capacity > activeCover ? capacity - activeCover : 0;
+        uint256 active = activeCoverNow();
+        return capacity > active ? capacity - active : 0;
+    }
+
+    /// @notice Active cover as of now: {activeCover} less the policies expired since the last release (which the
+    ///         next state change writes).
+    /// @return The cover in force.
+    function activeCoverNow() public view returns (uint256) {
+        uint256 last = Math.min(block.timestamp / BUCKET, _lastBucket + 1);
+        uint256 active = activeCover;
+        for (uint256 b = _releasedBucket; b < last; ++b) {
+            active -= _expiringCover[b];
+        }
+        return active;
     }
 
     /// @inheritdoc ERC4626
@@ -700,7 +730,7 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
         uint256 capacity = Math.mulDiv(totalAssets(), params.capacityBps, BPS);
         uint256 expiry = uint256(orderDeadline) + params.claimWindow;
         uint256 duration = expiry > block.timestamp ? expiry - block.timestamp : 0;
-        return _premium(cover, duration, riskOf(machineId), activeCover + cover, capacity);
+        return _premium(cover, duration, riskOf(machineId), activeCoverNow() + cover, capacity);
     }
 
     /// @notice A machine's risk score in basis points: the oracle feed's while active and fresh, else governance's,
@@ -847,13 +877,15 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
 
     /// @dev Cover is bucketed by the day its policy expires (rounded up) and released once that day is over, so it
     ///      stays counted up to a day longer than needed (never shorter). Every policy expires within days of its
-    ///      purchase and every purchase releases first, so the walk from the last released bucket is short.
+    ///      purchase, every purchase releases first, and the walk stops after the last bucket any policy uses, so
+    ///      it is short even after a long idle time.
     function _releaseExpired() private {
         uint256 last = block.timestamp / BUCKET; // buckets before this one have expired
         uint256 from = _releasedBucket;
         if (last <= from) return;
+        uint256 end = Math.min(last, _lastBucket + 1);
         uint256 released;
-        for (uint256 b = from; b < last; ++b) {
+        for (uint256 b = from; b < end; ++b) {
             uint256 amount = _expiringCover[b];
             if (amount != 0) {
                 released += amount;
@@ -889,8 +921,9 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
 
     /// @dev Recomputes the pause and insolvency flags after any change of capital or cover.
     function _sync() private {
+        _releaseExpired();
         uint256 balance = IERC20(asset()).balanceOf(address(this));
-        uint256 liabilities = pendingClaims + iouOutstanding;
+        uint256 liabilities = pendingClaims + iouOutstanding + unearnedPremiums;
         bool nowInsolvent = balance < liabilities;
         if (nowInsolvent != insolvent) {
             insolvent = nowInsolvent;

@@ -181,7 +181,7 @@ pub struct FiledClaim {
 pub struct PoolState {
     /// Payment tokens held.
     pub balance: U256,
-    /// Capital net of pending claims and IOUs (ERC-4626 `totalAssets`).
+    /// Capital net of pending claims, IOUs and unearned premiums (ERC-4626 `totalAssets`).
     pub total_assets: U256,
     /// Shares outstanding.
     pub total_supply: U256,
@@ -191,6 +191,8 @@ pub struct PoolState {
     pub pending_claims: U256,
     /// Unpaid remainders of approved claims.
     pub iou_outstanding: U256,
+    /// Premiums of policies whose order is not dispensed yet (owed back on a refund, never spent).
+    pub unearned_premiums: U256,
     /// Capital below which new cover pauses.
     pub required_capital: U256,
     /// Whether new cover is paused.
@@ -425,6 +427,7 @@ impl<C: ChainClient> Insurance<C> {
             active_cover: c.call_sol(p, &InsurancePool::activeCoverCall {}).await?,
             pending_claims: c.call_sol(p, &InsurancePool::pendingClaimsCall {}).await?,
             iou_outstanding: c.call_sol(p, &InsurancePool::iouOutstandingCall {}).await?,
+            unearned_premiums: c.call_sol(p, &InsurancePool::unearnedPremiumsCall {}).await?,
             required_capital: c.call_sol(p, &InsurancePool::requiredCapitalCall {}).await?,
             cover_paused: c.call_sol(p, &InsurancePool::coverPausedCall {}).await?,
             insolvent: c.call_sol(p, &InsurancePool::insolventCall {}).await?,

@@ -196,12 +196,16 @@ async fn short_pools_pay_pro_rata_and_settle_ious_in_order() {
     for nonce in 1..=4 {
         orders.push(f.dispensed(0, 2 * USD, nonce).await);
     }
+    // One more insured order stays open (the machine never answers): its premium is unearned.
+    let open = f.insured(1, USD / 2, 5).await;
     f.v.advance(1).await;
     let mut filed = Vec::new();
     for order in &orders {
         filed.push(f.insurance(&f.v.buyer).file_claim(order.order_id, evidence(order.order_id)).await.expect("filed"));
     }
-    let balance = f.state().await.balance.to::<u128>();
+    // What the pool may pay out: its balance less the open order's unearned premium.
+    let books = f.state().await;
+    let balance = (books.balance - books.unearned_premiums).to::<u128>();
     assert!(balance < 8 * USD, "the pool holds less than is claimed");
     let received_before = f.balance(buyer).await;
 
@@ -219,6 +223,15 @@ async fn short_pools_pay_pro_rata_and_settle_ious_in_order() {
     }
     let state = f.state().await;
     assert_eq!(state.pro_rata_payouts, 4);
+    assert_eq!(state.balance, U256::from(open.premium), "claims took all but the unearned premium");
+    // The open order times out: its refund carries the premium back in full, drained pool or not.
+    let before = f.balance(buyer).await;
+    let refund = f.v.refund(open.order_id).await.expect("refund is never blocked");
+    let cancelled = pool_events::<InsurancePool::PolicyCancelled>(&refund, f.pool);
+    assert_eq!(cancelled[0].premiumRefunded, open.premium);
+    assert_eq!(f.balance(buyer).await, before + USD / 2 + open.premium);
+    let received_before = received_before + USD / 2 + open.premium;
+    let state = f.state().await;
     assert!(state.insolvent, "IOUs the balance does not cover");
     assert!(state.cover_paused);
     let queue = f.insurance(&f.v.admin).iou_queue().await.expect("queue");
@@ -230,9 +243,11 @@ async fn short_pools_pay_pro_rata_and_settle_ious_in_order() {
     // A backstop deposit (shares at the price net of IOUs) brings capital back; cover resumes.
     f.insurance(&f.underwriter).deposit(20 * USD).await.expect("backstop deposit");
     assert!(!f.state().await.cover_paused);
-    // The next premium goes to the oldest IOU first.
+    // The next premium, once earned (the order dispensed), goes to the oldest IOU first.
     let order = f.insured(1, USD, 20).await;
-    let iou_paid = pool_events::<InsurancePool::IouPaid>(&order.receipt, f.pool);
+    assert!(pool_events::<InsurancePool::IouPaid>(&order.receipt, f.pool).is_empty(), "not earned yet");
+    let dispensed = f.settle(order.order_id, automat_contracts::vending::Outcome::Dispensed).await;
+    let iou_paid = pool_events::<InsurancePool::IouPaid>(&dispensed, f.pool);
     assert_eq!(iou_paid.len(), 1);
     assert_eq!(iou_paid[0].claimId, filed[0].claim_id);
     assert_eq!(iou_paid[0].amount, order.premium);

@@ -74,8 +74,13 @@ async fn an_insured_order_pays_the_quoted_premium_and_locks_cover() {
     assert_eq!(policy.dispensedAt, 0);
     let state = f.state().await;
     assert_eq!(state.active_cover, U256::from(price));
-    assert_eq!(state.total_assets, U256::from(CAPITAL + order.premium), "premiums belong to the underwriters");
+    assert_eq!(state.unearned_premiums, U256::from(order.premium), "owed back until the order is dispensed");
+    assert_eq!(state.total_assets, U256::from(CAPITAL));
     assert_eq!(insurer_of(&f, order.order_id).await, f.pool);
+    f.settle(order.order_id, Outcome::Dispensed).await;
+    let state = f.state().await;
+    assert_eq!(state.unearned_premiums, U256::ZERO);
+    assert_eq!(state.total_assets, U256::from(CAPITAL + order.premium), "earned premiums belong to the underwriters");
 }
 
 async fn order_deadline(f: &InsuranceFixture, order: U256) -> u64 {
@@ -293,7 +298,7 @@ async fn capital_backing_active_cover_cannot_leave() {
     assert!(!state.cover_paused, "leaving never pauses cover");
     // Once the cover expired, the rest may leave too.
     let expiry = f.insurance(&f.v.admin).policy(order.order_id).await.expect("policy").expiry;
-    f.advance_to(expiry + 86_400).await;
+    f.advance_to(expiry.div_ceil(86_400) * 86_400 + 86_400).await;
     let rest = ins.max_redeem(me).await.expect("max");
     assert!(rest > U256::ZERO);
     ins.redeem(rest).await.expect("the rest leaves");

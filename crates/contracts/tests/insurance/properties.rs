@@ -5,7 +5,8 @@
 //! After every step:
 //! - the pool's token balance is exactly what the model says came in (deposits, premiums, liquidity) minus what
 //!   went out (redemptions, refunded premiums, claim payments, IOU payments);
-//! - assets ≥ pending claims + IOUs, unless the pool flagged itself insolvent;
+//! - the balance always covers the unearned premiums (so a refund's premium can always be paid back), and
+//!   assets ≥ pending claims + IOUs + unearned premiums, unless the pool flagged itself insolvent;
 //! - active cover never exceeds capital × capacity right after a sale;
 //! - share rounding favours the vault: converting a deposit to shares and back never yields more, and the shares
 //!   a withdrawal burns are always worth at least what it pays;
@@ -180,7 +181,9 @@ impl World {
                     let receipt = f.v.refund(order).await.expect("expired order refunds");
                     self.refunded(&receipt, model);
                 } else if dispensed {
-                    f.settle(order, Outcome::Dispensed).await;
+                    let receipt = f.settle(order, Outcome::Dispensed).await;
+                    // The premium is earned now and pays IOUs first.
+                    self.record_payments(&receipt, model);
                     model.dispensed.push(order);
                 } else {
                     let receipt = f.settle(order, Outcome::VendFailed).await;
@@ -239,7 +242,8 @@ impl World {
         let f = &self.f;
         let state = f.state().await;
         assert_eq!(state.balance, U256::from(model.balance), "pool balance = what came in − what went out");
-        let liabilities = state.pending_claims + state.iou_outstanding;
+        assert!(state.balance >= state.unearned_premiums, "unearned premiums are always there to refund");
+        let liabilities = state.pending_claims + state.iou_outstanding + state.unearned_premiums;
         assert!(state.balance >= liabilities || state.insolvent, "assets < liabilities without the flag");
         assert_eq!(state.insolvent, state.balance < liabilities, "the flag tells the truth");
         // Share rounding favours the vault.
