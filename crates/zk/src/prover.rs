@@ -141,12 +141,21 @@ fn evaluate_row(row: &[(Fr, usize)], full: &[Fr]) -> Fr {
 }
 
 /// The QAP witness map of `ark-groth16`'s [`LibsnarkReduction`] (`witness_map_from_matrices`), the same
-/// coefficients of `h = (A·B - C)/Z` computed with the three polynomials interpolated concurrently.
+/// coefficients of `h = (A·B - C)/Z` computed with the three polynomials interpolated concurrently and the
+/// scalings folded together: each inverse FFT's `1/size` goes with the coset's powers `gⁱ` into one pass (an
+/// inverse FFT over the domain "offset by g⁻¹" scales coefficient `i` by `gⁱ/size`, so a plain FFT then
+/// evaluates on the coset), and `1/Z(g)` goes into the final coset inverse FFT's `1/size`.
 fn witness_map(r1cs: &R1cs, full: &[Fr]) -> Result<Vec<Fr>> {
     let n = r1cs.num_constraints;
     let inputs = r1cs.num_instance_variables;
     let domain = Radix2EvaluationDomain::<Fr>::new(n + inputs).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
-    let coset = domain.get_coset(Fr::GENERATOR).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+    let g = Fr::GENERATOR;
+    let coset = domain.get_coset(g).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+    let to_coset = domain
+        .get_coset(g.inverse().ok_or(SynthesisError::PolynomialDegreeTooLarge)?)
+        .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+    let z_inverse = domain.evaluate_vanishing_polynomial(g).inverse().ok_or(SynthesisError::Unsatisfiable)?;
+    let from_coset = Radix2EvaluationDomain { size_inv: coset.size_inv * z_inverse, ..coset };
     let size = domain.size();
     let [ma, mb, mc] = r1cs.matrices.as_slice() else {
         return Err(ZkError::Shape("an R1CS has three matrices".into()));
@@ -159,16 +168,14 @@ fn witness_map(r1cs: &R1cs, full: &[Fr]) -> Result<Vec<Fr>> {
             // The libsnark reduction's extra constraints `input_i · 0 = 0` keep the inputs independent.
             v[n..n + inputs].copy_from_slice(&full[..inputs]);
         }
-        domain.ifft_in_place(&mut v);
-        coset.fft_in_place(&mut v);
+        to_coset.ifft_in_place(&mut v);
+        domain.fft_in_place(&mut v);
         v
     };
     let (mut a, (b, c)) =
         rayon::join(|| on_coset(ma, true), || rayon::join(|| on_coset(mb, false), || on_coset(mc, false)));
-    let z_inverse =
-        domain.evaluate_vanishing_polynomial(Fr::GENERATOR).inverse().ok_or(SynthesisError::Unsatisfiable)?;
-    a.par_iter_mut().zip(&b).zip(&c).with_min_len(1024).for_each(|((a, b), c)| *a = (*a * b - c) * z_inverse);
-    coset.ifft_in_place(&mut a);
+    a.par_iter_mut().zip(&b).zip(&c).with_min_len(1024).for_each(|((a, b), c)| *a = *a * b - c);
+    from_coset.ifft_in_place(&mut a);
     Ok(a)
 }
 
