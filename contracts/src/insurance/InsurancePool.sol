@@ -425,7 +425,6 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
 
     /// @notice Releases cover whose policies expired (anyone may call; every state change does it too).
     function releaseExpired() external nonReentrant {
-        _releaseExpired();
         _sync();
     }
 
@@ -594,7 +593,6 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
         nonReentrant
         returns (uint256 shares)
     {
-        _releaseExpired();
         shares = super.withdraw(assets, receiver, owner);
         _sync();
     }
@@ -607,7 +605,6 @@ contract InsurancePool is ERC4626, AccessControl, ReentrancyGuard, IArbitrable {
         nonReentrant
         returns (uint256 assets)
     {
-        _releaseExpired();
         assets = super.redeem(shares, receiver, owner);
         _sync();
     }

@@ -110,7 +110,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-fn median_after_first(samples: &[u64]) -> u64 {
+/// Median of the samples after the first (steady state), or of all of them when there is only one.
+pub(crate) fn median_after_first(samples: &[u64]) -> u64 {
     let mut rest: Vec<u64> = samples.iter().skip(1).copied().collect();
     if rest.is_empty() {
         rest = samples.to_vec();

@@ -37,7 +37,7 @@ use automat_devnet::{Devnet, DevnetConfig, EmbeddedClient};
 use automat_store::BlobStore;
 use serde::Serialize;
 
-use crate::{BenchError, Result, chain::bar};
+use crate::{BenchError, Result, chain::bar, crosschain::median_after_first};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -222,8 +222,8 @@ pub async fn run(config: &InsuranceBenchConfig) -> Result<InsuranceBenchReport> 
             progress.inc(1);
         }
     }
-    let gas_order_with_cover = steady_median(&with_cover);
-    let gas_order_without_cover = steady_median(&without);
+    let gas_order_with_cover = median_after_first(&with_cover);
+    let gas_order_without_cover = median_after_first(&without);
 
     // 2. and 3. Courts at p = 0, 0.2, 0.4.
     let store_dir = tempfile::tempdir().map_err(setup)?;
@@ -361,13 +361,6 @@ async fn quote(world: &World, buyer: &EmbeddedClient, nonce: u64) -> Result<(Quo
     let quote = Quote { machineId: world.machine_id, slot: 0, price: 2 * USD, expiry: now + 3_600, nonce };
     let signature = sign_typed(&world.machine_key, &world.suite.domain(), &quote)?;
     Ok((quote, signature, now + 600))
-}
-
-/// Median of the samples after the first.
-fn steady_median(samples: &[u64]) -> u64 {
-    let mut steady: Vec<u64> = samples.iter().skip(1).copied().collect();
-    steady.sort_unstable();
-    steady.get(steady.len() / 2).copied().unwrap_or_default()
 }
 
 #[cfg(test)]
